@@ -171,6 +171,40 @@ ComponentCount MtpModuleCost(const MoeArch& arch, int64_t mtp_index, int64_t seq
   return cost;
 }
 
+// Number of i in [begin, end) with i % period == offset.
+int64_t CountCongruent(int64_t begin, int64_t end, int64_t offset, int64_t period) {
+  if (begin >= end) return 0;
+  // First such i >= begin, then every period-th.
+  const int64_t first = begin + ((offset - begin % period) % period + period) % period;
+  return first >= end ? 0 : (end - 1 - first) / period + 1;
+}
+
+// How many decoder layers of each kind. Closed form when every layer is global (the common
+// case in sweeps: no per-layer loop), a loop over the layers otherwise.
+std::array<int64_t, kNumLayerKinds> CountLayerKinds(const MoeArch& arch) {
+  std::array<int64_t, kNumLayerKinds> kinds{};
+  if (!arch.layer_attention.empty()) {
+    for (int64_t layer = 0; layer < arch.num_layers; ++layer) {
+      ++kinds[KindIndex(arch.IsMoeLayer(layer), arch.AttentionOfLayer(layer))];
+    }
+    return kinds;
+  }
+  int64_t moe_layers = 0;
+  if (arch.IsMoe()) {
+    moe_layers = CountCongruent(arch.moe.first_dense_layers, arch.num_layers,
+                                arch.moe.layer_offset, arch.moe.layer_period);
+    // Validate() guarantees dense_layers is strictly increasing: no index is subtracted twice.
+    for (int64_t layer : arch.moe.dense_layers) {
+      const bool moe_by_rule = layer >= arch.moe.first_dense_layers &&
+                               layer % arch.moe.layer_period == arch.moe.layer_offset;
+      moe_layers -= moe_by_rule ? 1 : 0;
+    }
+  }
+  kinds[KindIndex(true, LayerAttention::kGlobal)] = moe_layers;
+  kinds[KindIndex(false, LayerAttention::kGlobal)] = arch.num_layers - moe_layers;
+  return kinds;
+}
+
 int64_t ResolvedSeqLen(const MoeArch& arch, const CountingOptions& options) {
   return options.seq_len > 0 ? options.seq_len : arch.seq_len;
 }
@@ -183,11 +217,7 @@ Triad CountTriad(const MoeArch& arch, const CountingOptions& options) {
   const int64_t d = arch.hidden_size;
   const double pass = options.pass == FlopPass::kForwardBackward ? 3.0 : 1.0;
 
-  std::array<int64_t, kNumLayerKinds> layers_of_kind{};
-  for (int64_t layer = 0; layer < arch.num_layers; ++layer) {
-    ++layers_of_kind[KindIndex(arch.IsMoeLayer(layer), arch.AttentionOfLayer(layer))];
-  }
-
+  const std::array<int64_t, kNumLayerKinds> layers_of_kind = CountLayerKinds(arch);
   Triad triad;
   triad.seq_len = seq_len;
   Breakdown& parts = triad.by_component;

@@ -154,10 +154,14 @@ void CheckMoe(const MoeArch& arch, Checker& check) {
                 "moe.layer_offset",
                 fmt::format("expected an integer in 0..layer_period-1 ({}), got {}",
                             m.layer_period - 1, m.layer_offset));
-  for (int64_t layer : m.dense_layers) {
+  for (size_t i = 0; i < m.dense_layers.size(); ++i) {
+    const int64_t layer = m.dense_layers[i];
     check.Require(layer >= 0 && layer < arch.num_layers, "moe.dense_layers",
                   fmt::format("expected layer indices in 0..{}, got {}", arch.num_layers - 1,
                               layer));
+    check.Require(i == 0 || m.dense_layers[i - 1] < layer, "moe.dense_layers",
+                  fmt::format("expected strictly increasing layer indices, got {} after {}", layer,
+                              i == 0 ? 0 : m.dense_layers[i - 1]));
   }
 }
 

@@ -113,7 +113,8 @@ struct MoeSpec {
   int64_t first_dense_layers = 0;  ///< leading dense layers (DeepSeek first_k_dense_replace)
   int64_t layer_period = 1;        ///< MoE every `layer_period` layers ...
   int64_t layer_offset = 0;        ///< ... at layers with i % period == offset
-  std::vector<int64_t> dense_layers;  ///< further layers forced dense (Qwen mlp_only_layers)
+  /// Further layers forced dense (Qwen mlp_only_layers), strictly increasing.
+  std::vector<int64_t> dense_layers;
   bool operator==(const MoeSpec&) const = default;
 };
 

@@ -20,12 +20,17 @@ Enum ReadEnum(const JsonObject& object, std::string_view key, Enum fallback,
   return *parsed;
 }
 
-FfnSpec ReadFfn(const JsonObject& object, const FfnSpec& defaults) {
+// `min_width` 0 lets an unused block (shared_expert of a model without shared experts) keep
+// whatever the writer wrote, so that the round trip stays lossless; Validate() requires a
+// positive width wherever the block is used.
+FfnSpec ReadFfn(const JsonObject& object, const FfnSpec& defaults, int64_t min_width = 1) {
   object.RejectUnknownKeys({"intermediate_size", "gated", "bias"});
   FfnSpec ffn = defaults;
-  ffn.intermediate_size =
-      object.OptionalInt("intermediate_size", 1, kMaxDim).value_or(defaults.intermediate_size);
-  if (ffn.intermediate_size <= 0) object.FailWithValue("intermediate_size", "a positive integer");
+  ffn.intermediate_size = object.OptionalInt("intermediate_size", min_width, kMaxDim)
+                              .value_or(defaults.intermediate_size);
+  if (ffn.intermediate_size < min_width) {
+    object.FailWithValue("intermediate_size", "a positive integer");
+  }
   ffn.gated = object.OptionalBool("gated").value_or(defaults.gated);
   ffn.bias = object.OptionalBool("bias").value_or(defaults.bias);
   return ffn;
@@ -73,9 +78,10 @@ MoeSpec ReadMoe(const JsonObject& object) {
   m.top_k = object.Int("top_k", 1, m.num_experts);
   m.expert = ReadFfn(object.Object("expert"), FfnSpec{});
   m.num_shared_experts = object.OptionalInt("num_shared_experts", 0, kMaxDim).value_or(0);
-  m.shared_expert = m.expert;
+  // Shared experts default to the routed expert's shape.
+  if (m.num_shared_experts > 0) m.shared_expert = m.expert;
   if (auto shared = object.OptionalObject("shared_expert")) {
-    m.shared_expert = ReadFfn(*shared, m.expert);
+    m.shared_expert = ReadFfn(*shared, m.shared_expert, m.num_shared_experts > 0 ? 1 : 0);
   }
   m.shared_expert_gate = object.OptionalBool("shared_expert_gate").value_or(false);
   m.router_bias = object.OptionalBool("router_bias").value_or(false);

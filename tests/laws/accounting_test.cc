@@ -244,3 +244,38 @@ TEST(CountingOptionsTest, DescribeNamesEveryConvention) {
 
 }  // namespace
 }  // namespace moeplan::laws
+
+namespace moeplan::laws {
+namespace {
+
+TEST(AccountingTest, ClosedFormLayerCountsMatchLayerByLayerRule) {
+  // CountTriad counts MoE layers in closed form; CountLayers applies MoeArch::IsMoeLayer to each
+  // layer. Both must agree for every placement rule.
+  MoeArch arch = FindPreset("mixtral-8x7b")->arch;
+  arch.dense_ffn = {1000, true, false};
+  for (int64_t layers : {1, 2, 7, 12}) {
+    for (int64_t period = 1; period <= 4; ++period) {
+      for (int64_t offset = 0; offset < period; ++offset) {
+        for (int64_t first_dense = 0; first_dense <= layers; first_dense += 3) {
+          for (const std::vector<int64_t>& dense : {std::vector<int64_t>{},
+                                                     std::vector<int64_t>{0, layers - 1}}) {
+            arch.num_layers = layers;
+            arch.moe.layer_period = period;
+            arch.moe.layer_offset = offset;
+            arch.moe.first_dense_layers = first_dense;
+            arch.moe.dense_layers = layers == 1 ? std::vector<int64_t>{} : dense;
+            ASSERT_TRUE(Validate(arch, "x").ok()) << Validate(arch, "x").message();
+            int64_t params = arch.hidden_size;  // final norm
+            for (const LayerCount& layer : CountLayers(arch)) params += layer.params;
+            EXPECT_EQ(CountTriad(arch).total_params, params)
+                << "L=" << layers << " period=" << period << " offset=" << offset
+                << " first_dense=" << first_dense << " dense=" << dense.size();
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moeplan::laws

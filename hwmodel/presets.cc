@@ -1,0 +1,205 @@
+//===- hwmodel/presets.cc - Built-in hardware from spec sheets ------------===//
+/// Figures and their sources. "Derived" marks a figure computed from a published one.
+/// Capacities: vendors print "80 GB" for HBM stacks sized in binary units, and the usable total
+/// the driver reports is close to the GiB reading (H100 80GB: nvidia-smi shows 81,559 MiB =
+/// 79.6 GiB, versus 74.5 GiB for 80e9 bytes), so "N GB" of HBM is stored as N GiB (derived).
+/// L2 "50 MB" is likewise 50 MiB. Link latencies are per-step alphas, not wire latencies: the
+/// defaults are NCCL's own tuning constants for the ring/Simple protocol (src/graph/tuning.cc,
+/// hwLat: 3.4 us NVLink, 14 us network) and are uncalibrated.
+#include "hwmodel/presets.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace moeplan::hw {
+namespace {
+
+constexpr int64_t kGiB = int64_t{1} << 30;
+constexpr int64_t kMiB = int64_t{1} << 20;
+constexpr double kTera = 1e12;
+constexpr double kGBps = 1e9;  // decimal GB/s, as vendors print bandwidths
+
+constexpr double kNvlinkStepLatency = 3.4e-6;   // NCCL hwLat[NVLINK][Ring][Simple]
+constexpr double kNetworkStepLatency = 14e-6;   // NCCL hwLat[NET][Ring][Simple]
+
+// The parts every 8-GPU HGX-style preset shares.
+Hardware HgxBase(std::string name, std::string description) {
+  Hardware h;
+  h.name = std::move(name);
+  h.description = std::move(description);
+  h.node.gpus_per_node = 8;
+  h.scale_up.latency = kNvlinkStepLatency;
+  h.scale_up.domain_size = 8;
+  h.scale_out.latency = kNetworkStepLatency;
+  return h;
+}
+
+// NVIDIA H100 Tensor Core GPU datasheet (SXM column; tensor figures printed with sparsity,
+// dense = half, derived): BF16 1,979 -> 989.4 TFLOP/s; FP8 3,958 -> 1,978.9; TF32 989 -> 494.7.
+// 80 GB HBM3 at 3.35 TB/s; NVLink 900 GB/s (bidirectional) -> 450 GB/s per direction (derived).
+// SMs and L2 from the Hopper architecture whitepaper (SXM5: 132 SMs, 50 MB L2).
+// DGX H100: eight 400 Gb/s ConnectX-7 compute ports, one per GPU -> 50 GB/s (derived).
+Hardware H100Sxm() {
+  Hardware h = HgxBase("h100-sxm", "NVIDIA H100 SXM5 80GB, HGX/DGX H100 (NVIDIA H100 datasheet)");
+  h.device = {"NVIDIA H100 SXM5 80GB", 989.4 * kTera, 1978.9 * kTera, 494.7 * kTera,
+              80 * kGiB, 3350 * kGBps, 132, 50 * kMiB};
+  h.scale_up.technology = "NVLink 4 via NVSwitch, 900 GB/s bidirectional";
+  h.scale_up.bandwidth = 450 * kGBps;
+  h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
+  h.scale_out.bandwidth = 50 * kGBps;
+  return h;
+}
+
+// NVIDIA H200 Tensor Core GPU datasheet (SXM column): the H100's tensor rates (BF16 1,979,
+// FP8 3,958, TF32 989 TFLOP/s with sparsity; dense = half, derived), 141 GB HBM3e at 4.8 TB/s,
+// NVLink 900 GB/s bidirectional. Same GH100 die: 132 SMs, 50 MB L2.
+Hardware H200Sxm() {
+  Hardware h = HgxBase("h200-sxm", "NVIDIA H200 SXM 141GB, HGX H200 (NVIDIA H200 datasheet)");
+  h.device = {"NVIDIA H200 SXM 141GB", 989.4 * kTera, 1978.9 * kTera, 494.7 * kTera,
+              141 * kGiB, 4800 * kGBps, 132, 50 * kMiB};
+  h.scale_up.technology = "NVLink 4 via NVSwitch, 900 GB/s bidirectional";
+  h.scale_up.bandwidth = 450 * kGBps;
+  h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
+  h.scale_out.bandwidth = 50 * kGBps;
+  return h;
+}
+
+// NVIDIA H800 SXM5 product brief: H100 SXM tensor rates, 80 GB HBM3 at 3.35 TB/s, NVLink cut
+// to 400 GB/s bidirectional -> 200 GB/s per direction (derived). The DeepSeek-V3 report
+// (arXiv:2412.19437, Sec. 3.2.2) describes these nodes: 8 GPUs on NVLink/NVSwitch and
+// 400 Gb/s InfiniBand (50 GB/s) per GPU across nodes.
+Hardware H800Sxm() {
+  Hardware h = HgxBase("h800-sxm", "NVIDIA H800 SXM5 80GB, HGX H800 (NVIDIA H800 product brief)");
+  h.device = {"NVIDIA H800 SXM5 80GB", 989.4 * kTera, 1978.9 * kTera, 494.7 * kTera,
+              80 * kGiB, 3350 * kGBps, 132, 50 * kMiB};
+  h.scale_up.technology = "NVLink 4 via NVSwitch, 400 GB/s bidirectional";
+  h.scale_up.bandwidth = 200 * kGBps;
+  h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
+  h.scale_out.bandwidth = 50 * kGBps;
+  return h;
+}
+
+// NVIDIA HGX B200 / DGX B200 datasheets, per GPU (sparse figures halved, derived):
+// FP8 9 -> 4.5 PFLOP/s, BF16 4.5 -> 2.25, TF32 2.2 -> 1.1; 180 GB HBM3e (1,440 GB per
+// 8 GPUs), 8 TB/s (64 TB/s per 8 GPUs); NVLink 5 1.8 TB/s bidirectional -> 900 GB/s per
+// direction (derived). DGX B200: eight 400 Gb/s ConnectX-7 ports, one per GPU. 148 SMs and
+// 126 MB L2 as measured by Chips and Cheese ("Nvidia's B200: Keeping the CUDA Juggernaut
+// Rolling"); NVIDIA does not print them.
+Hardware B200() {
+  Hardware h = HgxBase("b200", "NVIDIA B200 (HGX/DGX B200, 8 GPUs per node; NVIDIA datasheets)");
+  h.device = {"NVIDIA B200 180GB", 2250 * kTera, 4500 * kTera, 1100 * kTera,
+              180 * kGiB, 8000 * kGBps, 148, 126 * kMiB};
+  h.scale_up.technology = "NVLink 5 via NVSwitch, 1.8 TB/s bidirectional";
+  h.scale_up.bandwidth = 900 * kGBps;
+  h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
+  h.scale_out.bandwidth = 50 * kGBps;
+  return h;
+}
+
+// NVIDIA GB200 NVL72 datasheet, rack of 72 GPUs (sparse figures; per GPU = rack / 72 / 2,
+// derived): FP8 720 PF -> 5 PFLOP/s, FP16/BF16 360 PF -> 2.5, TF32 180 PF -> 1.25;
+// HBM3e 13.4 TB -> 186 GB per GPU, 576 TB/s -> 8 TB/s per GPU; NVLink 5 130 TB/s -> 1.8 TB/s
+// per GPU bidirectional -> 900 GB/s per direction, one 72-GPU NVLink domain. A compute tray
+// holds two GB200 superchips = 4 GPUs (the "node"), with one 400 Gb/s ConnectX-7 per GPU.
+// SM count and L2 assumed equal to B200's (same Blackwell GPU; not printed by NVIDIA).
+Hardware Gb200Nvl72() {
+  Hardware h = HgxBase("gb200-nvl72",
+                       "NVIDIA GB200 NVL72 (72-GPU NVLink domain, 4 GPUs per compute tray; "
+                       "NVIDIA GB200 NVL72 datasheet)");
+  h.device = {"NVIDIA GB200 (Blackwell GPU, NVL72)", 2500 * kTera, 5000 * kTera, 1250 * kTera,
+              186 * kGiB, 8000 * kGBps, 148, 126 * kMiB};
+  h.node.gpus_per_node = 4;
+  h.scale_up.technology = "NVLink 5 via NVLink Switch trays, 1.8 TB/s bidirectional, 72 GPUs";
+  h.scale_up.bandwidth = 900 * kGBps;
+  h.scale_up.domain_size = 72;
+  h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
+  h.scale_out.bandwidth = 50 * kGBps;
+  return h;
+}
+
+// NVIDIA A100 Tensor Core GPU datasheet (80GB SXM column, dense figures): BF16 312 TFLOP/s,
+// TF32 156 TFLOP/s, no FP8; 80 GB HBM2e at 2,039 GB/s; NVLink 3 600 GB/s bidirectional ->
+// 300 GB/s per direction (derived). Ampere whitepaper: 108 SMs, 40 MB L2. DGX A100: eight
+// 200 Gb/s HDR InfiniBand ports, one per GPU -> 25 GB/s (derived).
+Hardware A100Sxm80() {
+  Hardware h = HgxBase("a100-sxm-80gb",
+                       "NVIDIA A100 SXM4 80GB, HGX/DGX A100 (NVIDIA A100 datasheet)");
+  h.device = {"NVIDIA A100 SXM4 80GB", 312 * kTera, 0.0, 156 * kTera,
+              80 * kGiB, 2039 * kGBps, 108, 40 * kMiB};
+  h.scale_up.technology = "NVLink 3 via NVSwitch, 600 GB/s bidirectional";
+  h.scale_up.bandwidth = 300 * kGBps;
+  h.scale_out.technology = "InfiniBand HDR, one 200 Gb/s ConnectX-6 per GPU";
+  h.scale_out.bandwidth = 25 * kGBps;
+  return h;
+}
+
+// AMD Instinct MI300X data sheet (dense peaks): BF16 1,307.4 TFLOP/s, FP8 2,614.9, TF32 653.7;
+// 192 GB HBM3 at 5.3 TB/s; 304 compute units. L2 = 4 MB per XCD x 8 = 32 MB (ROCm "GPU
+// specifications" table; the 256 MB Infinity Cache is not counted). Scale-up: 8 GPUs fully
+// connected by 7 Infinity Fabric links of 128 GB/s bidirectional each -> 7 x 64 = 448 GB/s per
+// direction to all peers (derived; any single peer is reached at 64 GB/s). Scale-out: one
+// 400 Gb/s NIC per GPU as in AMD's reference platforms -> 50 GB/s (derived).
+Hardware Mi300x() {
+  Hardware h = HgxBase("mi300x", "AMD Instinct MI300X, 8-GPU OAM platform (AMD MI300X data sheet)");
+  h.device = {"AMD Instinct MI300X 192GB", 1307.4 * kTera, 2614.9 * kTera, 653.7 * kTera,
+              192 * kGiB, 5300 * kGBps, 304, 32 * kMiB};
+  h.scale_up.technology = "Infinity Fabric (xGMI) full mesh, 7 x 128 GB/s bidirectional";
+  h.scale_up.bandwidth = 448 * kGBps;
+  h.scale_out.technology = "400 Gb/s InfiniBand or RoCE NIC per GPU";
+  h.scale_out.bandwidth = 50 * kGBps;
+  return h;
+}
+
+std::vector<HardwarePreset> BuildPresets() {
+  std::vector<HardwarePreset> presets;
+  auto add = [&presets](Hardware hardware, std::vector<std::string> aliases) {
+    std::string name = hardware.name;
+    presets.push_back({std::move(name), std::move(aliases), std::move(hardware)});
+  };
+  add(A100Sxm80(), {"a100", "a100-80gb", "a100-sxm", "a100-sxm4", "a100-sxm4-80gb"});
+  add(H100Sxm(), {"h100", "h100-sxm5", "h100-80gb", "h100-sxm-80gb"});
+  add(H800Sxm(), {"h800", "h800-sxm5"});
+  add(H200Sxm(), {"h200", "h200-sxm5", "h200-141gb"});
+  add(Mi300x(), {"mi300", "mi300x-oam"});
+  add(B200(), {"hgx-b200", "dgx-b200", "b200-sxm"});
+  add(Gb200Nvl72(), {"gb200", "nvl72", "gb200nvl72"});
+  return presets;
+}
+
+// Lowercase, '_' read as '-'.
+std::string Normalize(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return key;
+}
+
+}  // namespace
+
+const std::vector<HardwarePreset>& HardwarePresets() {
+  static const std::vector<HardwarePreset> presets = BuildPresets();
+  return presets;
+}
+
+const HardwarePreset* FindHardwarePreset(std::string_view name) {
+  const std::string key = Normalize(name);
+  for (const HardwarePreset& preset : HardwarePresets()) {
+    if (preset.name == key) return &preset;
+    const auto& aliases = preset.aliases;
+    if (std::find(aliases.begin(), aliases.end(), key) != aliases.end()) return &preset;
+  }
+  return nullptr;
+}
+
+std::string HardwarePresetList() {
+  std::string list;
+  for (const HardwarePreset& preset : HardwarePresets()) {
+    if (!list.empty()) list += ", ";
+    list += preset.name;
+    if (!preset.aliases.empty()) list += " (" + preset.aliases.front() + ")";
+  }
+  return list;
+}
+
+}  // namespace moeplan::hw
