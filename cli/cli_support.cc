@@ -1,16 +1,18 @@
 //===- cli/cli_support.cc - Shared plumbing of the moeplan commands -------===//
 #include "cli/cli_support.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "laws/support/atomic_file.h"
 
 namespace moeplan::cli {
 
-int Fail(const Error& error) { return Fail(error.message); }
+int Fail(const Error& error) {
+  return Fail(error.message);
+}
 
 int Fail(std::string_view message) {
   std::cerr << "moeplan: error: " << message << "\n";

@@ -5,13 +5,12 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 #include "laws/support/result.h"
 

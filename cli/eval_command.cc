@@ -6,11 +6,11 @@
 /// MODEL is a preset name, a moeplan-arch file or a Hugging Face config.json; without one the
 /// DeepSeek-V3 preset is evaluated. Prints N, N_a and M with the convention in words, the
 /// breakdown by component and the per-layer table; --json gives the same for machines.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <map>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/text_table.h"
@@ -53,7 +53,9 @@ laws::CountingOptions OptionsFrom(const EvalArgs& args) {
   return options;
 }
 
-std::string FlopsText(double flops) { return fmt::format("{:.4e}", flops); }
+std::string FlopsText(double flops) {
+  return fmt::format("{:.4e}", flops);
+}
 
 std::string RenderText(const laws::LoadedModel& model, const laws::CountingOptions& options,
                        const laws::Triad& triad, const std::vector<laws::LayerCount>& layers) {
@@ -65,12 +67,12 @@ std::string RenderText(const laws::LoadedModel& model, const laws::CountingOptio
   summary.AddRow({"N", WithThousands(triad.total_params),
                   Human(static_cast<double>(triad.total_params)), "total parameters"});
   summary.AddRow({"N_a", WithThousands(triad.active_params),
-                  Human(static_cast<double>(triad.active_params)),
-                  "active parameters per token"});
-  summary.AddRow({"M", FlopsText(triad.flops_per_token), Human(triad.flops_per_token),
-                  "FLOPs per token"});
-  summary.AddRow({"N/N_a", fmt::format("{:.3f}", static_cast<double>(triad.total_params) /
-                                                     static_cast<double>(triad.active_params)),
+                  Human(static_cast<double>(triad.active_params)), "active parameters per token"});
+  summary.AddRow(
+      {"M", FlopsText(triad.flops_per_token), Human(triad.flops_per_token), "FLOPs per token"});
+  summary.AddRow({"N/N_a",
+                  fmt::format("{:.3f}", static_cast<double>(triad.total_params) /
+                                            static_cast<double>(triad.active_params)),
                   "", "sparsity ratio"});
   out += summary.Render() + "\n";
 
@@ -79,21 +81,19 @@ std::string RenderText(const laws::LoadedModel& model, const laws::CountingOptio
   for (size_t c = 0; c < laws::kNumComponents; ++c) {
     const laws::ComponentCount& count = triad.by_component[c];
     if (count.params == 0 && count.flops_per_token == 0) continue;
-    components.AddRow({laws::ToString(static_cast<Component>(c)), WithThousands(count.params),
-                       WithThousands(count.active_params), FlopsText(count.flops_per_token),
-                       fmt::format("{:.1f}%", 100.0 * count.flops_per_token /
-                                                  triad.flops_per_token)});
+    components.AddRow(
+        {laws::ToString(static_cast<Component>(c)), WithThousands(count.params),
+         WithThousands(count.active_params), FlopsText(count.flops_per_token),
+         fmt::format("{:.1f}%", 100.0 * count.flops_per_token / triad.flops_per_token)});
   }
   components.AddRule();
-  components.AddRow({"total", WithThousands(triad.total_params),
-                     WithThousands(triad.active_params), FlopsText(triad.flops_per_token),
-                     "100.0%"});
+  components.AddRow({"total", WithThousands(triad.total_params), WithThousands(triad.active_params),
+                     FlopsText(triad.flops_per_token), "100.0%"});
   out += components.Render() + "\n";
 
-  TextTable table({"layers", "block", "attention", "N per layer", "N_a per layer",
-                   "M per layer"},
-                  {Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kRight,
-                   Align::kRight});
+  TextTable table(
+      {"layers", "block", "attention", "N per layer", "N_a per layer", "M per layer"},
+      {Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kRight, Align::kRight});
   for (const laws::LayerRun& run : laws::MergeLayerRuns(layers)) {
     const std::string range = run.first == run.last ? std::to_string(run.first)
                                                     : fmt::format("{}-{}", run.first, run.last);
@@ -132,10 +132,10 @@ int RunEval(const EvalArgs& args) {
     }
   }
   if (args.json) {
-    return WriteOutput(args.out, laws::AccountingReportJson(model->arch, options, triad, layers,
-                                                            model->notes)
-                                         .dump(2) +
-                                     "\n");
+    return WriteOutput(
+        args.out,
+        laws::AccountingReportJson(model->arch, options, triad, layers, model->notes).dump(2) +
+            "\n");
   }
   return WriteOutput(args.out, RenderText(*model, options, triad, layers));
 }

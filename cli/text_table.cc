@@ -15,7 +15,9 @@ void TextTable::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void TextTable::AddRule() { rows_.emplace_back(); }
+void TextTable::AddRule() {
+  rows_.emplace_back();
+}
 
 std::string TextTable::Render(const std::string& indent) const {
   std::vector<size_t> width(header_.size());

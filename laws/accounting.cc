@@ -1,10 +1,10 @@
 //===- laws/accounting.cc - Exact MoE parameter and FLOP counts -----------===//
 #include "laws/accounting.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
-
-#include <fmt/format.h>
 
 #include "laws/internal/layer_terms.h"
 
@@ -14,15 +14,24 @@ using internal::Weights;
 
 const char* ToString(Component component) {
   switch (component) {
-    case Component::kEmbedding: return "embedding";
-    case Component::kAttention: return "attention";
-    case Component::kRouter: return "router";
-    case Component::kRoutedExperts: return "routed experts";
-    case Component::kSharedExperts: return "shared experts";
-    case Component::kDenseFfn: return "dense FFN";
-    case Component::kNorms: return "norms";
-    case Component::kLmHead: return "LM head";
-    case Component::kMtp: return "MTP";
+    case Component::kEmbedding:
+      return "embedding";
+    case Component::kAttention:
+      return "attention";
+    case Component::kRouter:
+      return "router";
+    case Component::kRoutedExperts:
+      return "routed experts";
+    case Component::kSharedExperts:
+      return "shared experts";
+    case Component::kDenseFfn:
+      return "dense FFN";
+    case Component::kNorms:
+      return "norms";
+    case Component::kLmHead:
+      return "LM head";
+    case Component::kMtp:
+      return "MTP";
   }
   return "?";
 }
@@ -80,7 +89,9 @@ double KeysPerQuery(const AttentionSpec& attention, LayerAttention kind, int64_t
 
 namespace {
 
-constexpr size_t Index(Component c) { return static_cast<size_t>(c); }
+constexpr size_t Index(Component c) {
+  return static_cast<size_t>(c);
+}
 
 // Layer kinds: dense/MoE x global/sliding/chunked attention.
 constexpr size_t kNumLayerKinds = 6;
@@ -156,9 +167,8 @@ ComponentCount MtpModuleCost(const MoeArch& arch, int64_t mtp_index, int64_t seq
   const int64_t d = arch.hidden_size;
   const double pass = options.pass == FlopPass::kForwardBackward ? 3.0 : 1.0;
   const int64_t layer = arch.num_layers + mtp_index;
-  ComponentCount cost =
-      Sum(DecoderLayerCost(arch, arch.IsMoeLayer(layer), LayerAttention::kGlobal, seq_len,
-                           options));
+  ComponentCount cost = Sum(
+      DecoderLayerCost(arch, arch.IsMoeLayer(layer), LayerAttention::kGlobal, seq_len, options));
   const Weights projection = internal::Linear(2 * d, d, false);
   const int64_t norms = 3 * internal::NormParams(arch.norm.type, d);
   cost.params += projection.params + norms;
@@ -191,8 +201,8 @@ std::array<int64_t, kNumLayerKinds> CountLayerKinds(const MoeArch& arch) {
   }
   int64_t moe_layers = 0;
   if (arch.IsMoe()) {
-    moe_layers = CountCongruent(arch.moe.first_dense_layers, arch.num_layers,
-                                arch.moe.layer_offset, arch.moe.layer_period);
+    moe_layers = CountCongruent(arch.moe.first_dense_layers, arch.num_layers, arch.moe.layer_offset,
+                                arch.moe.layer_period);
     // Validate() guarantees dense_layers is strictly increasing: no index is subtracted twice.
     for (int64_t layer : arch.moe.dense_layers) {
       const bool moe_by_rule = layer >= arch.moe.first_dense_layers &&
@@ -264,8 +274,8 @@ std::vector<LayerCount> CountLayers(const MoeArch& arch, const CountingOptions& 
     const bool is_moe = arch.IsMoeLayer(layer);
     const LayerAttention kind = arch.AttentionOfLayer(layer);
     const ComponentCount cost = Sum(DecoderLayerCost(arch, is_moe, kind, seq_len, options));
-    layers.push_back({layer, is_moe, false, kind, cost.params, cost.active_params,
-                      cost.flops_per_token});
+    layers.push_back(
+        {layer, is_moe, false, kind, cost.params, cost.active_params, cost.flops_per_token});
   }
   if (options.include_mtp) {
     for (int64_t m = 0; m < arch.mtp_layers; ++m) {

@@ -98,7 +98,7 @@ struct Triad {
 
 /// One decoder layer (or MTP block) of the per-layer table.
 struct LayerCount {
-  int64_t index = 0;     ///< 0-based; MTP blocks follow the decoder layers
+  int64_t index = 0;  ///< 0-based; MTP blocks follow the decoder layers
   bool is_moe = false;
   bool is_mtp = false;
   LayerAttention attention = LayerAttention::kGlobal;

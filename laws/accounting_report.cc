@@ -33,14 +33,14 @@ nlohmann::ordered_json AccountingReportJson(const MoeArch& arch, const CountingO
   j["format"] = "moeplan-eval";
   j["version"] = 1;
   j["model"] = arch.name;
-  j["convention"] = {{"description", options.Describe(triad.seq_len)},
-                     {"include_embedding", options.include_embedding},
-                     {"include_lm_head", options.include_lm_head},
-                     {"include_mtp", options.include_mtp},
-                     {"pass", options.pass == FlopPass::kForward ? "forward" : "forward_backward"},
-                     {"attention", options.attention == AttentionCounting::kFull ? "full"
-                                                                                 : "causal"},
-                     {"seq_len", triad.seq_len}};
+  j["convention"] = {
+      {"description", options.Describe(triad.seq_len)},
+      {"include_embedding", options.include_embedding},
+      {"include_lm_head", options.include_lm_head},
+      {"include_mtp", options.include_mtp},
+      {"pass", options.pass == FlopPass::kForward ? "forward" : "forward_backward"},
+      {"attention", options.attention == AttentionCounting::kFull ? "full" : "causal"},
+      {"seq_len", triad.seq_len}};
   j["triad"] = {{"total_params", triad.total_params},
                 {"active_params", triad.active_params},
                 {"flops_per_token", triad.flops_per_token}};

@@ -1,11 +1,11 @@
 //===- laws/arch.cc - The MoE architecture description --------------------===//
 #include "laws/arch.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace moeplan::laws {
 namespace {
@@ -45,18 +45,30 @@ Result<Enum> Lookup(const NameTable<Enum, N>& table, std::string_view text) {
 
 }  // namespace
 
-const char* ToString(AttentionType type) { return NameOf(kAttentionTypeNames, type); }
-const char* ToString(LayerAttention type) { return NameOf(kLayerAttentionNames, type); }
-const char* ToString(QkNorm type) { return NameOf(kQkNormNames, type); }
-const char* ToString(NormType type) { return NameOf(kNormTypeNames, type); }
+const char* ToString(AttentionType type) {
+  return NameOf(kAttentionTypeNames, type);
+}
+const char* ToString(LayerAttention type) {
+  return NameOf(kLayerAttentionNames, type);
+}
+const char* ToString(QkNorm type) {
+  return NameOf(kQkNormNames, type);
+}
+const char* ToString(NormType type) {
+  return NameOf(kNormTypeNames, type);
+}
 Result<AttentionType> ParseAttentionType(std::string_view text) {
   return Lookup(kAttentionTypeNames, text);
 }
 Result<LayerAttention> ParseLayerAttention(std::string_view text) {
   return Lookup(kLayerAttentionNames, text);
 }
-Result<QkNorm> ParseQkNorm(std::string_view text) { return Lookup(kQkNormNames, text); }
-Result<NormType> ParseNormType(std::string_view text) { return Lookup(kNormTypeNames, text); }
+Result<QkNorm> ParseQkNorm(std::string_view text) {
+  return Lookup(kQkNormNames, text);
+}
+Result<NormType> ParseNormType(std::string_view text) {
+  return Lookup(kNormTypeNames, text);
+}
 
 bool MoeArch::IsMoeLayer(int64_t layer) const {
   if (moe.num_experts <= 0 || layer < moe.first_dense_layers) return false;
@@ -97,10 +109,9 @@ void CheckAttention(const MoeArch& arch, Checker& check) {
   if (a.type == AttentionType::kMultiHead) {
     check.Positive("attention.num_kv_heads", a.num_kv_heads);
     check.Positive("attention.head_dim", a.head_dim);
-    check.Require(a.num_kv_heads <= 0 || a.num_heads % a.num_kv_heads == 0,
-                  "attention.num_kv_heads",
-                  fmt::format("expected a divisor of num_heads ({}), got {}", a.num_heads,
-                              a.num_kv_heads));
+    check.Require(
+        a.num_kv_heads <= 0 || a.num_heads % a.num_kv_heads == 0, "attention.num_kv_heads",
+        fmt::format("expected a divisor of num_heads ({}), got {}", a.num_heads, a.num_kv_heads));
     check.Require(a.q_lora_rank == 0 && a.kv_lora_rank == 0 && a.qk_nope_head_dim == 0 &&
                       a.qk_rope_head_dim == 0,
                   "attention.type",
@@ -114,9 +125,8 @@ void CheckAttention(const MoeArch& arch, Checker& check) {
     check.Require(a.qk_norm == QkNorm::kNone, "attention.qk_norm",
                   "expected 'none' for MLA (its latent norms are implied)");
   }
-  const bool any_sliding =
-      std::find(arch.layer_attention.begin(), arch.layer_attention.end(),
-                LayerAttention::kSlidingWindow) != arch.layer_attention.end();
+  const bool any_sliding = std::find(arch.layer_attention.begin(), arch.layer_attention.end(),
+                                     LayerAttention::kSlidingWindow) != arch.layer_attention.end();
   const bool any_chunked = std::find(arch.layer_attention.begin(), arch.layer_attention.end(),
                                      LayerAttention::kChunked) != arch.layer_attention.end();
   check.NonNegative("attention.sliding_window", a.sliding_window);
@@ -135,9 +145,9 @@ void CheckMoe(const MoeArch& arch, Checker& check) {
                   "expected routed experts > 0 since top_k or shared experts are set");
     return;
   }
-  check.Require(m.top_k >= 1 && m.top_k <= m.num_experts, "moe.top_k",
-                fmt::format("expected an integer in 1..num_experts ({}), got {}", m.num_experts,
-                            m.top_k));
+  check.Require(
+      m.top_k >= 1 && m.top_k <= m.num_experts, "moe.top_k",
+      fmt::format("expected an integer in 1..num_experts ({}), got {}", m.num_experts, m.top_k));
   check.Positive("moe.expert.intermediate_size", m.expert.intermediate_size);
   check.NonNegative("moe.num_shared_experts", m.num_shared_experts);
   if (m.num_shared_experts > 0) {
@@ -156,9 +166,9 @@ void CheckMoe(const MoeArch& arch, Checker& check) {
                             m.layer_period - 1, m.layer_offset));
   for (size_t i = 0; i < m.dense_layers.size(); ++i) {
     const int64_t layer = m.dense_layers[i];
-    check.Require(layer >= 0 && layer < arch.num_layers, "moe.dense_layers",
-                  fmt::format("expected layer indices in 0..{}, got {}", arch.num_layers - 1,
-                              layer));
+    check.Require(
+        layer >= 0 && layer < arch.num_layers, "moe.dense_layers",
+        fmt::format("expected layer indices in 0..{}, got {}", arch.num_layers - 1, layer));
     check.Require(i == 0 || m.dense_layers[i - 1] < layer, "moe.dense_layers",
                   fmt::format("expected strictly increasing layer indices, got {} after {}", layer,
                               i == 0 ? 0 : m.dense_layers[i - 1]));

@@ -127,8 +127,8 @@ struct NormSpec {
 
 struct MoeArch {
   std::string name;
-  int64_t vocab_size = 0;  ///< V
-  int64_t seq_len = 4096;  ///< S: training sequence length (sets the attention FLOPs term)
+  int64_t vocab_size = 0;   ///< V
+  int64_t seq_len = 4096;   ///< S: training sequence length (sets the attention FLOPs term)
   int64_t hidden_size = 0;  ///< d
   int64_t num_layers = 0;   ///< L decoder layers (MTP layers not included)
   AttentionSpec attention;

@@ -38,9 +38,9 @@ FfnSpec ReadFfn(const JsonObject& object, const FfnSpec& defaults, int64_t min_w
 
 AttentionSpec ReadAttention(const JsonObject& object, int64_t hidden_size) {
   object.RejectUnknownKeys({"type", "num_heads", "num_kv_heads", "head_dim", "v_head_dim",
-                            "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
-                            "qk_rope_head_dim", "qkv_bias", "output_bias", "qk_norm", "sinks",
-                            "sliding_window", "chunk_size"});
+                            "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
+                            "qkv_bias", "output_bias", "qk_norm", "sinks", "sliding_window",
+                            "chunk_size"});
   AttentionSpec a;
   a.type = ReadEnum(object, "type", AttentionType::kMultiHead, &ParseAttentionType);
   a.num_heads = object.Int("num_heads", 1, kMaxDim);
@@ -69,10 +69,9 @@ AttentionSpec ReadAttention(const JsonObject& object, int64_t hidden_size) {
 }
 
 MoeSpec ReadMoe(const JsonObject& object) {
-  object.RejectUnknownKeys({"num_experts", "top_k", "expert", "num_shared_experts",
-                            "shared_expert", "shared_expert_gate", "router_bias",
-                            "router_score_correction_bias", "first_dense_layers", "layer_period",
-                            "layer_offset", "dense_layers"});
+  object.RejectUnknownKeys({"num_experts", "top_k", "expert", "num_shared_experts", "shared_expert",
+                            "shared_expert_gate", "router_bias", "router_score_correction_bias",
+                            "first_dense_layers", "layer_period", "layer_offset", "dense_layers"});
   MoeSpec m;
   m.num_experts = object.Int("num_experts", 1, kMaxDim);
   m.top_k = object.Int("top_k", 1, m.num_experts);
@@ -94,8 +93,7 @@ MoeSpec ReadMoe(const JsonObject& object) {
     for (size_t i = 0; i < dense->size(); ++i) {
       const nlohmann::json& v = (*dense)[i];
       if (!v.is_number_integer() || v.get<int64_t>() < 0) {
-        object.Fail(fmt::format("dense_layers[{}]", i), "a layer index >= 0",
-                    DescribeJsonValue(v));
+        object.Fail(fmt::format("dense_layers[{}]", i), "a layer index >= 0", DescribeJsonValue(v));
       }
       m.dense_layers.push_back(v.get<int64_t>());
     }
@@ -129,8 +127,8 @@ NormSpec ReadNorm(const JsonObject& object) {
 
 MoeArch ReadArch(const JsonObject& root) {
   root.RejectUnknownKeys({"format", "version", "name", "vocab_size", "seq_len", "hidden_size",
-                          "num_layers", "attention", "dense_ffn", "moe", "layer_attention",
-                          "norm", "tied_embeddings", "mtp_layers"});
+                          "num_layers", "attention", "dense_ffn", "moe", "layer_attention", "norm",
+                          "tied_embeddings", "mtp_layers"});
   const std::string format = root.String("format");
   if (format != kArchFormat) root.Fail("format", fmt::format("\"{}\"", kArchFormat), format);
   root.Int("version", kArchFormatVersion, kArchFormatVersion);

@@ -1,10 +1,10 @@
 //===- laws/hf_import.cc - Import Hugging Face config.json files ----------===//
 #include "laws/hf_import.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 #include "laws/internal/hf_families.h"
 #include "laws/support/json_reader.h"
@@ -75,9 +75,8 @@ const Family& ResolveFamily(const JsonObject& root) {
       }
     }
   }
-  root.FailMessage("model_type",
-                   fmt::format("unsupported model_type '{}' (supported: {})",
-                               model_type.value_or("<missing>"), SupportedList()));
+  root.FailMessage("model_type", fmt::format("unsupported model_type '{}' (supported: {})",
+                                             model_type.value_or("<missing>"), SupportedList()));
 }
 
 }  // namespace
@@ -100,8 +99,7 @@ Result<ImportedModel> ImportHfConfig(const nlohmann::json& config, std::string_v
     ImportedModel model;
     model.model_type = std::string(family.model_type);
     // Multimodal wrappers (Llama-4) keep the language model under text_config.
-    const JsonObject body =
-        root.Has("text_config") ? root.Object("text_config") : root;
+    const JsonObject body = root.Has("text_config") ? root.Object("text_config") : root;
     const internal::HfReader reader(body, model.model_type, &model.notes);
     family.import(reader, model.arch);
     model.arch.seq_len = options.seq_len;

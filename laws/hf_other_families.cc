@@ -15,7 +15,8 @@ namespace {
 void ReadLlama4AttentionLayers(const HfReader& reader, MoeArch& arch) {
   const JsonObject& o = reader.object();
   if (ReadLayerTypes(reader, arch)) {
-    if (!arch.layer_attention.empty()) arch.attention.chunk_size = reader.Int("attention_chunk_size");
+    if (!arch.layer_attention.empty())
+      arch.attention.chunk_size = reader.Int("attention_chunk_size");
     return;
   }
   if (!o.Has("attention_chunk_size")) return;  // null: every layer global

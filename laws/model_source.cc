@@ -1,9 +1,9 @@
 //===- laws/model_source.cc - Load a model from a file or preset ----------===//
 #include "laws/model_source.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "laws/arch_json.h"
 #include "laws/hf_import.h"
@@ -33,8 +33,8 @@ Result<LoadedModel> LoadModel(std::string_view spec, const LoadOptions& options)
   const std::filesystem::path path(spec);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    return Error{fmt::format("{}: no such file, and not a preset (presets: {})", spec,
-                             PresetList())};
+    return Error{
+        fmt::format("{}: no such file, and not a preset (presets: {})", spec, PresetList())};
   }
   Result<nlohmann::json> json = ReadJsonFile(path);
   if (!json) return json.error();
@@ -49,10 +49,10 @@ Result<LoadedModel> LoadModel(std::string_view spec, const LoadOptions& options)
   }
   Result<ImportedModel> imported = ImportHfConfigFile(path, HfImportOptions{seq_len});
   if (!imported) return imported.error();
-  LoadedModel model{std::move(imported->arch),
-                    fmt::format("Hugging Face config {} (model_type {})", spec,
-                                imported->model_type),
-                    std::move(imported->notes)};
+  LoadedModel model{
+      std::move(imported->arch),
+      fmt::format("Hugging Face config {} (model_type {})", spec, imported->model_type),
+      std::move(imported->notes)};
   if (options.seq_len <= 0) {
     model.notes.push_back(fmt::format(
         "training sequence length is not part of config.json: using {} (set --seq)", seq_len));

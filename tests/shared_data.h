@@ -6,23 +6,26 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 namespace moeplan::testing {
 
-inline std::filesystem::path SharedDataDir() { return MOEPLAN_SHARED_DATA_DIR; }
+inline std::filesystem::path SharedDataDir() {
+  return MOEPLAN_SHARED_DATA_DIR;
+}
 
-inline bool HaveSharedData() { return std::filesystem::is_directory(SharedDataDir()); }
+inline bool HaveSharedData() {
+  return std::filesystem::is_directory(SharedDataDir());
+}
 
 }  // namespace moeplan::testing
 
-#define SKIP_WITHOUT_SHARED_DATA()                                                       \
-  do {                                                                                   \
-    if (!::moeplan::testing::HaveSharedData()) {                                         \
-      GTEST_SKIP() << "shared reference data not found at "                              \
-                   << ::moeplan::testing::SharedDataDir()                                \
-                   << " (set -DMOEPLAN_SHARED_DATA_DIR=...); skipping";                  \
-    }                                                                                    \
+#define SKIP_WITHOUT_SHARED_DATA()                                                                 \
+  do {                                                                                             \
+    if (!::moeplan::testing::HaveSharedData()) {                                                   \
+      GTEST_SKIP() << "shared reference data not found at " << ::moeplan::testing::SharedDataDir() \
+                   << " (set -DMOEPLAN_SHARED_DATA_DIR=...); skipping";                            \
+    }                                                                                              \
   } while (0)

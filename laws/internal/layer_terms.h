@@ -50,25 +50,25 @@ inline Weights AttentionWeights(int64_t d, const AttentionSpec& a) {
   const int64_t h = a.num_heads;
   if (a.type == AttentionType::kMultiHead) {
     const int64_t kv = a.num_kv_heads;
-    w += Linear(d, h * a.head_dim, a.qkv_bias);        // q_proj
-    w += Linear(d, kv * a.head_dim, a.qkv_bias);       // k_proj
-    w += Linear(d, kv * a.v_head_dim, a.qkv_bias);     // v_proj
-    w += Linear(h * a.v_head_dim, d, a.output_bias);   // o_proj
+    w += Linear(d, h * a.head_dim, a.qkv_bias);       // q_proj
+    w += Linear(d, kv * a.head_dim, a.qkv_bias);      // k_proj
+    w += Linear(d, kv * a.v_head_dim, a.qkv_bias);    // v_proj
+    w += Linear(h * a.v_head_dim, d, a.output_bias);  // o_proj
     if (a.qk_norm == QkNorm::kPerHead) w.params += 2 * a.head_dim;
     if (a.qk_norm == QkNorm::kFull) w.params += (h + kv) * a.head_dim;
   } else {
     const int64_t qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
     if (a.q_lora_rank > 0) {
-      w += Linear(d, a.q_lora_rank, a.qkv_bias);       // q_a_proj
-      w.params += a.q_lora_rank;                       // q_a_layernorm (RMSNorm)
-      w += Linear(a.q_lora_rank, h * qk, false);       // q_b_proj
+      w += Linear(d, a.q_lora_rank, a.qkv_bias);  // q_a_proj
+      w.params += a.q_lora_rank;                  // q_a_layernorm (RMSNorm)
+      w += Linear(a.q_lora_rank, h * qk, false);  // q_b_proj
     } else {
-      w += Linear(d, h * qk, false);                   // q_proj
+      w += Linear(d, h * qk, false);  // q_proj
     }
     w += Linear(d, a.kv_lora_rank + a.qk_rope_head_dim, a.qkv_bias);  // kv_a_proj_with_mqa
-    w.params += a.kv_lora_rank;                                     // kv_a_layernorm
+    w.params += a.kv_lora_rank;                                       // kv_a_layernorm
     w += Linear(a.kv_lora_rank, h * (a.qk_nope_head_dim + a.v_head_dim), false);  // kv_b_proj
-    w += Linear(h * a.v_head_dim, d, a.output_bias);                // o_proj
+    w += Linear(h * a.v_head_dim, d, a.output_bias);                              // o_proj
   }
   if (a.sinks) w.params += h;
   return w;

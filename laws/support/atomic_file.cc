@@ -1,11 +1,11 @@
 //===- laws/support/atomic_file.cc - All-or-nothing file output -----------===//
 #include "laws/support/atomic_file.h"
 
-#include <fstream>
-#include <system_error>
-
 #include <fmt/format.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <system_error>
 
 namespace moeplan {
 

@@ -1,11 +1,11 @@
 //===- laws/support/json_reader.cc - Validating JSON access ---------------===//
 #include "laws/support/json_reader.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace moeplan {
 namespace {

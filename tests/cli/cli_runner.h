@@ -33,12 +33,12 @@ inline std::string ReadWholeFile(const std::filesystem::path& path) {
 inline CliResult RunMoeplan(const std::string& args) {
   static int counter = 0;
   const auto dir = std::filesystem::temp_directory_path();
-  const auto out_path = dir / ("moeplan_cli_out_" + std::to_string(::getpid()) + "_" +
-                               std::to_string(counter));
-  const auto err_path = dir / ("moeplan_cli_err_" + std::to_string(::getpid()) + "_" +
-                               std::to_string(counter++));
-  const std::string command = std::string(MOEPLAN_BINARY) + " " + args + " >" +
-                              out_path.string() + " 2>" + err_path.string() + " </dev/null";
+  const auto out_path =
+      dir / ("moeplan_cli_out_" + std::to_string(::getpid()) + "_" + std::to_string(counter));
+  const auto err_path =
+      dir / ("moeplan_cli_err_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+  const std::string command = std::string(MOEPLAN_BINARY) + " " + args + " >" + out_path.string() +
+                              " 2>" + err_path.string() + " </dev/null";
   const int status = std::system(command.c_str());
   CliResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

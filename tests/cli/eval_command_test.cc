@@ -1,10 +1,9 @@
 //===- tests/cli/eval_command_test.cc - `moeplan eval` end to end ---------===//
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/cli_runner.h"
@@ -85,9 +84,8 @@ TEST_F(EvalCliTest, SaveArchRoundTripsThroughTheCli) {
 
 TEST_F(EvalCliTest, HuggingFaceConfigFromSharedData) {
   SKIP_WITHOUT_SHARED_DATA();
-  const CliResult r =
-      RunMoeplan("eval " + (SharedDataDir() / "hf-configs" / "Qwen3-30B-A3B.json").string() +
-                 " --model-card");
+  const CliResult r = RunMoeplan(
+      "eval " + (SharedDataDir() / "hf-configs" / "Qwen3-30B-A3B.json").string() + " --model-card");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("30,532,122,624"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("training sequence length is not part of config.json"), std::string::npos);
@@ -117,14 +115,14 @@ TEST_F(EvalCliTest, WrongTypeMissingFieldAndInconsistentSizes) {
       "b.json: field 'num_hidden_layers': expected an integer in 1..1048576, got nothing "
       "(missing)");
   ExpectOneLineError(
-      RunMoeplan("eval " +
-                 Write("c.json", head + R"("num_hidden_layers": 2, "num_experts_per_tok": 16})")
-                     .string()),
+      RunMoeplan(
+          "eval " +
+          Write("c.json", head + R"("num_hidden_layers": 2, "num_experts_per_tok": 16})").string()),
       "c.json: field 'num_experts_per_tok': expected an integer in 1..8, got 16");
   ExpectOneLineError(
-      RunMoeplan("eval " +
-                 Write("d.json", head + R"("num_hidden_layers": -2, "num_experts_per_tok": 2})")
-                     .string()),
+      RunMoeplan(
+          "eval " +
+          Write("d.json", head + R"("num_hidden_layers": -2, "num_experts_per_tok": 2})").string()),
       "d.json: field 'num_hidden_layers': expected an integer in 1..1048576, got -2");
 }
 

@@ -184,8 +184,9 @@ TEST(AccountingTest, SequenceTermScalesLinearlyWithSeq) {
   CountingOptions at_1k, at_2k;
   at_1k.seq_len = 1024;
   at_2k.seq_len = 2048;
-  EXPECT_DOUBLE_EQ(CountTriad(arch, at_2k).flops_per_token - CountTriad(arch, at_1k).flops_per_token,
-                   12.0 * 4 * 512 * 1024);
+  EXPECT_DOUBLE_EQ(
+      CountTriad(arch, at_2k).flops_per_token - CountTriad(arch, at_1k).flops_per_token,
+      12.0 * 4 * 512 * 1024);
   EXPECT_EQ(CountTriad(arch, at_2k).seq_len, 2048);
 }
 
@@ -257,8 +258,8 @@ TEST(AccountingTest, ClosedFormLayerCountsMatchLayerByLayerRule) {
     for (int64_t period = 1; period <= 4; ++period) {
       for (int64_t offset = 0; offset < period; ++offset) {
         for (int64_t first_dense = 0; first_dense <= layers; first_dense += 3) {
-          for (const std::vector<int64_t>& dense : {std::vector<int64_t>{},
-                                                     std::vector<int64_t>{0, layers - 1}}) {
+          for (const std::vector<int64_t>& dense :
+               {std::vector<int64_t>{}, std::vector<int64_t>{0, layers - 1}}) {
             arch.num_layers = layers;
             arch.moe.layer_period = period;
             arch.moe.layer_offset = offset;

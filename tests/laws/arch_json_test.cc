@@ -93,8 +93,9 @@ TEST(ArchJsonTest, ErrorsNameFileAndField) {
             "model.json: field 'format': expected \"moeplan-arch\", got other");
   EXPECT_EQ(ErrorOf(R"({"format": "moeplan-arch", "version": 2})"),
             "model.json: field 'version': expected an integer in 1..1, got 2");
-  EXPECT_EQ(ErrorOf("[1, 2]"), "model.json: expected a JSON object at the top level, got array "
-                               "[1,2]");
+  EXPECT_EQ(ErrorOf("[1, 2]"),
+            "model.json: expected a JSON object at the top level, got array "
+            "[1,2]");
 }
 
 TEST(ArchJsonTest, MoeLayerPlacementErrors) {

@@ -4,10 +4,10 @@
 /// missing fields, negative or inconsistent sizes, unknown model_type.
 #include "laws/hf_import.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "laws/accounting.h"
 
@@ -24,7 +24,9 @@ std::string ErrorOf(const std::string& text) {
   return model.ok() ? "" : model.error().message;
 }
 
-int64_t NonEmbeddingParams(const MoeArch& arch) { return CountTriad(arch).total_params; }
+int64_t NonEmbeddingParams(const MoeArch& arch) {
+  return CountTriad(arch).total_params;
+}
 
 std::vector<bool> MoeLayers(const MoeArch& arch) {
   std::vector<bool> moe;

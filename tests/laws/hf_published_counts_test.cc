@@ -2,10 +2,10 @@
 /// For every config.json in ../shared/data/hf-configs/, the imported model's N and N_a agree with
 /// the published figures under each model card's own convention, to the precision published
 /// ("46.7B" means [46.65B, 46.75B)). Figures and conventions: ../shared/data/hf-configs README.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "laws/accounting.h"
 #include "laws/hf_import.h"
@@ -16,9 +16,9 @@ namespace {
 
 struct PublishedCounts {
   std::string file;
-  double total;         ///< published N, in parameters
-  double active;        ///< published N_a
-  double total_step;    ///< unit of the last published digit (0.1e9 for "46.7B")
+  double total;       ///< published N, in parameters
+  double active;      ///< published N_a
+  double total_step;  ///< unit of the last published digit (0.1e9 for "46.7B")
   double active_step;
   CountingOptions total_convention;
   CountingOptions active_convention;
@@ -118,8 +118,8 @@ TEST(PublishedCountsExactTest, MixtralAndDeepseekV3IntegersByHand) {
 TEST(PublishedCountsExactTest, Qwen3NonEmbeddingFigure) {
   // The Qwen3-30B-A3B card also gives "Non-Embedding: 29.9B" (total minus embedding and head).
   SKIP_WITHOUT_SHARED_DATA();
-  Result<ImportedModel> model = ImportHfConfigFile(moeplan::testing::SharedDataDir() /
-                                                   "hf-configs" / "Qwen3-30B-A3B.json");
+  Result<ImportedModel> model =
+      ImportHfConfigFile(moeplan::testing::SharedDataDir() / "hf-configs" / "Qwen3-30B-A3B.json");
   ASSERT_TRUE(model.ok()) << model.error().message;
   ExpectRoundsTo(static_cast<double>(CountTriad(model->arch).total_params), 29.9e9, 0.1e9,
                  "Qwen3 non-embedding N");

@@ -3,10 +3,10 @@
 /// presets carry the published facts and nothing else), and must validate.
 #include "laws/presets.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "laws/hf_import.h"
 #include "tests/shared_data.h"
@@ -28,10 +28,8 @@ TEST(PresetsTest, AllValidateAndHaveUniqueNames) {
 TEST(PresetsTest, EqualTheImportedPublishedConfigs) {
   SKIP_WITHOUT_SHARED_DATA();
   const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"deepseek-v3", "DeepSeek-V3.json"},
-      {"mixtral-8x7b", "Mixtral-8x7B-v0.1.json"},
-      {"qwen3-30b-a3b", "Qwen3-30B-A3B.json"},
-      {"gpt-oss-20b", "gpt-oss-20b.json"},
+      {"deepseek-v3", "DeepSeek-V3.json"},     {"mixtral-8x7b", "Mixtral-8x7B-v0.1.json"},
+      {"qwen3-30b-a3b", "Qwen3-30B-A3B.json"}, {"gpt-oss-20b", "gpt-oss-20b.json"},
       {"llama-3-8b", "Meta-Llama-3-8B.json"},
   };
   for (const auto& [name, file] : pairs) {
