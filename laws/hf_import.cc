@@ -40,9 +40,14 @@ constexpr std::array<Family, 18> kFamilies{{
     {"grok1", &internal::ImportGrok1},
 }};
 
-// Configs that identify themselves by architecture class rather than a known model_type.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kArchitectureAliases{{
+// Architecture classes that fix the family whatever model_type says. Grok-1 has no transformers
+// model_type of its own: the hpcai-tech port's config.json writes none, others write "grok-1",
+// and sglang's CI config writes "mixtral" (so that transformers can parse it) while serving
+// engines (vLLM, sglang) select the Grok-1 implementation from architectures. Reading such a file
+// as Mixtral would drop Grok's two extra norms per layer and its tied output.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kArchitectureAliases{{
     {"Grok1ModelForCausalLM", "grok-1"},
+    {"Grok1ForCausalLM", "grok-1"},
 }};
 
 const Family* FindFamily(std::string_view model_type) {
@@ -60,13 +65,8 @@ std::string SupportedList() {
   return list;
 }
 
-// Resolves the family: model_type first, then an architectures[] alias (Grok-1 ports use
-// model_type values that vary between ports).
+// Resolves the family: an architecture class that fixes it (above) first, then model_type.
 const Family& ResolveFamily(const JsonObject& root) {
-  const std::optional<std::string> model_type = root.OptionalString("model_type");
-  if (model_type) {
-    if (const Family* family = FindFamily(*model_type)) return *family;
-  }
   if (const nlohmann::json* archs = root.OptionalArray("architectures")) {
     for (const nlohmann::json& arch : *archs) {
       if (!arch.is_string()) continue;
@@ -74,6 +74,10 @@ const Family& ResolveFamily(const JsonObject& root) {
         if (arch.get<std::string>() == name) return *FindFamily(type);
       }
     }
+  }
+  const std::optional<std::string> model_type = root.OptionalString("model_type");
+  if (model_type) {
+    if (const Family* family = FindFamily(*model_type)) return *family;
   }
   root.FailMessage("model_type", fmt::format("unsupported model_type '{}' (supported: {})",
                                              model_type.value_or("<missing>"), SupportedList()));

@@ -111,7 +111,11 @@ void ImportGrok1(const HfReader& reader, MoeArch& arch) {
   // DecoderLayer: rms_norm, rms_norm_1 around attention; rms_norm_2, rms_norm_3 around the MoE.
   arch.norm.per_layer = 4;
   MoeSpec& moe = arch.moe;
-  moe.num_experts = reader.Int("num_experts");
+  // hpcai-tech's Grok1Config names the experts num_experts; Mixtral-shaped Grok-1 configs
+  // (sglang's) use num_local_experts.
+  moe.num_experts = reader.object().Has("num_experts") || !reader.object().Has("num_local_experts")
+                        ? reader.Int("num_experts")
+                        : reader.Int("num_local_experts");
   moe.top_k = reader.Int("num_experts_per_tok", 1, moe.num_experts);
   moe.expert = {reader.Int("intermediate_size"), true, false};  // linear, linear_v, linear_1
 }
