@@ -1,10 +1,10 @@
 //===- hwmodel/efficiency.cc - Fittable efficiency parameters -------------===//
 #include "hwmodel/efficiency.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <initializer_list>
-
-#include <fmt/format.h>
 
 namespace moeplan::hw {
 namespace {
@@ -45,21 +45,19 @@ Status FirstError(std::initializer_list<Status> checks) {
 }  // namespace
 
 Status GemmParams::Validate() const {
-  return FirstError({CheckTile(tile_m, "efficiency.gemm.tile_m"),
-                     CheckTile(tile_n, "efficiency.gemm.tile_n"),
-                     CheckFraction(compute_efficiency, "efficiency.gemm.compute_efficiency"),
-                     CheckFraction(grouped_compute_efficiency,
-                                   "efficiency.gemm.grouped_compute_efficiency"),
-                     CheckNonNegative(k_half, "efficiency.gemm.k_half"),
-                     CheckFraction(memory_efficiency, "efficiency.gemm.memory_efficiency")});
+  return FirstError(
+      {CheckTile(tile_m, "efficiency.gemm.tile_m"), CheckTile(tile_n, "efficiency.gemm.tile_n"),
+       CheckFraction(compute_efficiency, "efficiency.gemm.compute_efficiency"),
+       CheckFraction(grouped_compute_efficiency, "efficiency.gemm.grouped_compute_efficiency"),
+       CheckNonNegative(k_half, "efficiency.gemm.k_half"),
+       CheckFraction(memory_efficiency, "efficiency.gemm.memory_efficiency")});
 }
 
 Status AttentionParams::Validate() const {
-  return FirstError(
-      {CheckFraction(forward_efficiency, "efficiency.attention.forward_efficiency"),
-       CheckFraction(backward_efficiency, "efficiency.attention.backward_efficiency"),
-       CheckNonNegative(seq_half, "efficiency.attention.seq_half"),
-       CheckFraction(memory_efficiency, "efficiency.attention.memory_efficiency")});
+  return FirstError({CheckFraction(forward_efficiency, "efficiency.attention.forward_efficiency"),
+                     CheckFraction(backward_efficiency, "efficiency.attention.backward_efficiency"),
+                     CheckNonNegative(seq_half, "efficiency.attention.seq_half"),
+                     CheckFraction(memory_efficiency, "efficiency.attention.memory_efficiency")});
 }
 
 Status MemoryParams::Validate() const {

@@ -1,9 +1,9 @@
 //===- hwmodel/hardware.cc - Device, node, fabric and fleet ---------------===//
 #include "hwmodel/hardware.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace moeplan::hw {
 namespace {

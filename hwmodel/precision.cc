@@ -1,10 +1,10 @@
 //===- hwmodel/precision.cc - Tensor-core precisions ----------------------===//
 #include "hwmodel/precision.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace moeplan::hw {
 

@@ -19,8 +19,8 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr double kTera = 1e12;
 constexpr double kGBps = 1e9;  // decimal GB/s, as vendors print bandwidths
 
-constexpr double kNvlinkStepLatency = 3.4e-6;   // NCCL hwLat[NVLINK][Ring][Simple]
-constexpr double kNetworkStepLatency = 14e-6;   // NCCL hwLat[NET][Ring][Simple]
+constexpr double kNvlinkStepLatency = 3.4e-6;  // NCCL hwLat[NVLINK][Ring][Simple]
+constexpr double kNetworkStepLatency = 14e-6;  // NCCL hwLat[NET][Ring][Simple]
 
 // The parts every 8-GPU HGX-style preset shares.
 Hardware HgxBase(std::string name, std::string description) {
@@ -41,8 +41,14 @@ Hardware HgxBase(std::string name, std::string description) {
 // DGX H100: eight 400 Gb/s ConnectX-7 compute ports, one per GPU -> 50 GB/s (derived).
 Hardware H100Sxm() {
   Hardware h = HgxBase("h100-sxm", "NVIDIA H100 SXM5 80GB, HGX/DGX H100 (NVIDIA H100 datasheet)");
-  h.device = {"NVIDIA H100 SXM5 80GB", 989.4 * kTera, 1978.9 * kTera, 494.7 * kTera,
-              80 * kGiB, 3350 * kGBps, 132, 50 * kMiB};
+  h.device = {"NVIDIA H100 SXM5 80GB",
+              989.4 * kTera,
+              1978.9 * kTera,
+              494.7 * kTera,
+              80 * kGiB,
+              3350 * kGBps,
+              132,
+              50 * kMiB};
   h.scale_up.technology = "NVLink 4 via NVSwitch, 900 GB/s bidirectional";
   h.scale_up.bandwidth = 450 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -55,8 +61,14 @@ Hardware H100Sxm() {
 // NVLink 900 GB/s bidirectional. Same GH100 die: 132 SMs, 50 MB L2.
 Hardware H200Sxm() {
   Hardware h = HgxBase("h200-sxm", "NVIDIA H200 SXM 141GB, HGX H200 (NVIDIA H200 datasheet)");
-  h.device = {"NVIDIA H200 SXM 141GB", 989.4 * kTera, 1978.9 * kTera, 494.7 * kTera,
-              141 * kGiB, 4800 * kGBps, 132, 50 * kMiB};
+  h.device = {"NVIDIA H200 SXM 141GB",
+              989.4 * kTera,
+              1978.9 * kTera,
+              494.7 * kTera,
+              141 * kGiB,
+              4800 * kGBps,
+              132,
+              50 * kMiB};
   h.scale_up.technology = "NVLink 4 via NVSwitch, 900 GB/s bidirectional";
   h.scale_up.bandwidth = 450 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -70,8 +82,14 @@ Hardware H200Sxm() {
 // 400 Gb/s InfiniBand (50 GB/s) per GPU across nodes.
 Hardware H800Sxm() {
   Hardware h = HgxBase("h800-sxm", "NVIDIA H800 SXM5 80GB, HGX H800 (NVIDIA H800 product brief)");
-  h.device = {"NVIDIA H800 SXM5 80GB", 989.4 * kTera, 1978.9 * kTera, 494.7 * kTera,
-              80 * kGiB, 3350 * kGBps, 132, 50 * kMiB};
+  h.device = {"NVIDIA H800 SXM5 80GB",
+              989.4 * kTera,
+              1978.9 * kTera,
+              494.7 * kTera,
+              80 * kGiB,
+              3350 * kGBps,
+              132,
+              50 * kMiB};
   h.scale_up.technology = "NVLink 4 via NVSwitch, 400 GB/s bidirectional";
   h.scale_up.bandwidth = 200 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -88,7 +106,7 @@ Hardware H800Sxm() {
 Hardware B200() {
   Hardware h = HgxBase("b200", "NVIDIA B200 (HGX/DGX B200, 8 GPUs per node; NVIDIA datasheets)");
   h.device = {"NVIDIA B200 180GB", 2250 * kTera, 4500 * kTera, 1100 * kTera,
-              180 * kGiB, 8000 * kGBps, 148, 126 * kMiB};
+              180 * kGiB,          8000 * kGBps, 148,          126 * kMiB};
   h.scale_up.technology = "NVLink 5 via NVSwitch, 1.8 TB/s bidirectional";
   h.scale_up.bandwidth = 900 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -106,8 +124,14 @@ Hardware Gb200Nvl72() {
   Hardware h = HgxBase("gb200-nvl72",
                        "NVIDIA GB200 NVL72 (72-GPU NVLink domain, 4 GPUs per compute tray; "
                        "NVIDIA GB200 NVL72 datasheet)");
-  h.device = {"NVIDIA GB200 (Blackwell GPU, NVL72)", 2500 * kTera, 5000 * kTera, 1250 * kTera,
-              186 * kGiB, 8000 * kGBps, 148, 126 * kMiB};
+  h.device = {"NVIDIA GB200 (Blackwell GPU, NVL72)",
+              2500 * kTera,
+              5000 * kTera,
+              1250 * kTera,
+              186 * kGiB,
+              8000 * kGBps,
+              148,
+              126 * kMiB};
   h.node.gpus_per_node = 4;
   h.scale_up.technology = "NVLink 5 via NVLink Switch trays, 1.8 TB/s bidirectional, 72 GPUs";
   h.scale_up.bandwidth = 900 * kGBps;
@@ -122,10 +146,16 @@ Hardware Gb200Nvl72() {
 // 300 GB/s per direction (derived). Ampere whitepaper: 108 SMs, 40 MB L2. DGX A100: eight
 // 200 Gb/s HDR InfiniBand ports, one per GPU -> 25 GB/s (derived).
 Hardware A100Sxm80() {
-  Hardware h = HgxBase("a100-sxm-80gb",
-                       "NVIDIA A100 SXM4 80GB, HGX/DGX A100 (NVIDIA A100 datasheet)");
-  h.device = {"NVIDIA A100 SXM4 80GB", 312 * kTera, 0.0, 156 * kTera,
-              80 * kGiB, 2039 * kGBps, 108, 40 * kMiB};
+  Hardware h =
+      HgxBase("a100-sxm-80gb", "NVIDIA A100 SXM4 80GB, HGX/DGX A100 (NVIDIA A100 datasheet)");
+  h.device = {"NVIDIA A100 SXM4 80GB",
+              312 * kTera,
+              0.0,
+              156 * kTera,
+              80 * kGiB,
+              2039 * kGBps,
+              108,
+              40 * kMiB};
   h.scale_up.technology = "NVLink 3 via NVSwitch, 600 GB/s bidirectional";
   h.scale_up.bandwidth = 300 * kGBps;
   h.scale_out.technology = "InfiniBand HDR, one 200 Gb/s ConnectX-6 per GPU";
@@ -141,8 +171,14 @@ Hardware A100Sxm80() {
 // 400 Gb/s NIC per GPU as in AMD's reference platforms -> 50 GB/s (derived).
 Hardware Mi300x() {
   Hardware h = HgxBase("mi300x", "AMD Instinct MI300X, 8-GPU OAM platform (AMD MI300X data sheet)");
-  h.device = {"AMD Instinct MI300X 192GB", 1307.4 * kTera, 2614.9 * kTera, 653.7 * kTera,
-              192 * kGiB, 5300 * kGBps, 304, 32 * kMiB};
+  h.device = {"AMD Instinct MI300X 192GB",
+              1307.4 * kTera,
+              2614.9 * kTera,
+              653.7 * kTera,
+              192 * kGiB,
+              5300 * kGBps,
+              304,
+              32 * kMiB};
   h.scale_up.technology = "Infinity Fabric (xGMI) full mesh, 7 x 128 GB/s bidirectional";
   h.scale_up.bandwidth = 448 * kGBps;
   h.scale_out.technology = "400 Gb/s InfiniBand or RoCE NIC per GPU";
