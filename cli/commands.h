@@ -11,4 +11,7 @@ namespace moeplan::cli {
 /// `moeplan eval [MODEL]`: the triad N, N_a, M with its breakdown (cli/eval_command.cc).
 void RegisterEvalCommand(CLI::App& app, CommandBody& run);
 
+/// `moeplan fit RUNS.csv --law FORM ...`: robust fit of a scaling law (cli/fit_command.cc).
+void RegisterFitCommand(CLI::App& app, CommandBody& run);
+
 }  // namespace moeplan::cli

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "moeplan 0.1.0");
   CommandBody run;
-  for (CommandRegistrar registrar : {&RegisterEvalCommand}) registrar(app, run);
+  for (CommandRegistrar registrar : {&RegisterEvalCommand, &RegisterFitCommand}) {
+    registrar(app, run);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

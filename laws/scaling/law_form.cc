@@ -1,10 +1,10 @@
 //===- laws/scaling/law_form.cc - The functional shape of a scaling law ---===//
 #include "laws/scaling/law_form.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "laws/scaling/power_law_form.h"
 #include "laws/scaling/power_sum_form.h"
@@ -61,9 +61,13 @@ std::optional<size_t> LawForm::VariableIndex(std::string_view symbol) const {
   return std::nullopt;
 }
 
-Eigen::MatrixXd LawForm::Features(const Eigen::MatrixXd& x) const { return x.array().log(); }
+Eigen::MatrixXd LawForm::Features(const Eigen::MatrixXd& x) const {
+  return x.array().log();
+}
 
-bool LawForm::RequiresPositive(size_t /*variable_idx*/) const { return true; }
+bool LawForm::RequiresPositive(size_t /*variable_idx*/) const {
+  return true;
+}
 
 Eigen::VectorXd LawForm::ToFitSpace(const Eigen::VectorXd& values) const {
   Eigen::VectorXd theta = values;

@@ -16,11 +16,14 @@
 ///  - power_sum      L = [E] + sum_i A_i prod_j x_j^(-alpha_ij) (user-defined, in the law file)
 ///
 /// Forms are immutable after construction and thread-safe. Example:
-///   auto form = MakeForm(FormSpec{FormType::kChinchilla});
-///   double loss = (*form)->Predict(values, {70e9, 1.4e12});  // values: A, B, E, alpha, beta
+///   Result<std::unique_ptr<const LawForm>> form = MakeForm(FormSpec{FormType::kChinchilla});
+///   Eigen::VectorXd values(5);
+///   values << 406.4, 410.7, 1.69, 0.34, 0.28;  // A, B, E, alpha, beta
+///   double loss = (*form)->Predict(values, std::vector<double>{70e9, 1.4e12});  // 1.9366
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <Eigen/Core>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,8 +31,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "laws/support/result.h"
 

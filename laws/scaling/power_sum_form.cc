@@ -1,18 +1,24 @@
 //===- laws/scaling/power_sum_form.cc - Sums of power terms ---------------===//
 #include "laws/scaling/power_sum_form.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace moeplan::scaling {
 namespace {
 
 // Hoffmann et al. 2022, App. D.2: the grid of initialisations of the L-BFGS fits.
-std::vector<double> CoefficientGrid() { return {0, 5, 10, 15, 20, 25}; }
-std::vector<double> ExponentGrid() { return {0, 0.5, 1, 1.5, 2}; }
-std::vector<double> ConstantGrid() { return {-1, -0.5, 0, 0.5, 1}; }
+std::vector<double> CoefficientGrid() {
+  return {0, 5, 10, 15, 20, 25};
+}
+std::vector<double> ExponentGrid() {
+  return {0, 0.5, 1, 1.5, 2};
+}
+std::vector<double> ConstantGrid() {
+  return {-1, -0.5, 0, 0.5, 1};
+}
 
 std::string TermText(const PowerTerm& term) {
   if (term.exponents.size() == 1) {
@@ -47,7 +53,7 @@ Result<std::vector<ParameterSpec>> CollectParameters(const FormSpec& spec) {
     if (!scale_names.insert(name).second) {
       return Error{fmt::format("power_sum: coefficient '{}' is used twice", name)};
     }
-    parameters.push_back({name, meaning, ParameterScale::kLog, std::move(grid)});
+    parameters.push_back({name, meaning, ParameterScale::kLog, std::move(grid), {}});
     return Status::Ok();
   };
   for (const PowerTerm& term : spec.terms) {
@@ -67,12 +73,12 @@ Result<std::vector<ParameterSpec>> CollectParameters(const FormSpec& spec) {
     for (const auto& [variable, exponent] : term.exponents) {
       if (exponent.empty()) return Error{"power_sum: an exponent name is empty"};
       if (scale_names.count(exponent) != 0) {
-        return Error{fmt::format(
-            "power_sum: '{}' is used both as a coefficient and as an exponent", exponent)};
+        return Error{fmt::format("power_sum: '{}' is used both as a coefficient and as an exponent",
+                                 exponent)};
       }
       if (exponent_names.insert(exponent).second) {
         parameters.push_back(
-            {exponent, "exponent of " + variable, ParameterScale::kLinear, ExponentGrid()});
+            {exponent, "exponent of " + variable, ParameterScale::kLinear, ExponentGrid(), {}});
       }
     }
   }
@@ -101,8 +107,8 @@ Status CheckVariables(const FormSpec& spec) {
                                  term.coefficient, variable)};
       }
       if (!in_term.insert(variable).second) {
-        return Error{fmt::format("power_sum: term '{}' uses variable '{}' twice",
-                                 term.coefficient, variable)};
+        return Error{fmt::format("power_sum: term '{}' uses variable '{}' twice", term.coefficient,
+                                 variable)};
       }
       used.insert(variable);
     }
@@ -120,8 +126,7 @@ Status CheckVariables(const FormSpec& spec) {
 PowerSumForm::PowerSumForm(std::string formula, std::vector<QuantitySpec> variables,
                            std::vector<ParameterSpec> parameters, FormSpec spec,
                            std::vector<Term> terms, std::optional<Eigen::Index> constant)
-    : LawForm(FormType::kPowerSum, std::move(formula), std::move(variables),
-              std::move(parameters)),
+    : LawForm(FormType::kPowerSum, std::move(formula), std::move(variables), std::move(parameters)),
       spec_(std::move(spec)),
       terms_(std::move(terms)),
       constant_(constant) {}
@@ -181,7 +186,8 @@ void PowerSumForm::LogPredict(const Eigen::VectorXd& theta, const Eigen::MatrixX
   for (size_t t = 0; t < terms_.size(); ++t) {
     auto column = z.col(static_cast<Eigen::Index>(t));
     column.setConstant(theta[terms_[t].coefficient]);
-    for (const Factor& f : terms_[t].factors) column -= theta[f.exponent] * features.col(f.variable);
+    for (const Factor& f : terms_[t].factors)
+      column -= theta[f.exponent] * features.col(f.variable);
   }
   if (constant_) z.col(num_terms - 1).setConstant(theta[*constant_]);
   // log-sum-exp per row, stable: max + log(sum(exp(z - max))).
@@ -205,16 +211,16 @@ void PowerSumForm::LogPredict(const Eigen::VectorXd& theta, const Eigen::MatrixX
 }
 
 std::unique_ptr<PowerSumForm> MakeChinchillaForm() {
-  FormSpec spec;
-  spec.type = FormType::kPowerSum;
-  spec.variables = {{"N", ""}, {"D", ""}};
-  spec.constant = "E";
-  spec.terms = {{"A", {{"N", "alpha"}}}, {"B", {{"D", "beta"}}}};
-  std::unique_ptr<PowerSumForm> form = std::move(*PowerSumForm::Make(spec));
+  const FormSpec spec{FormType::kPowerSum,
+                      {{"N", ""}, {"D", ""}},
+                      "E",
+                      {{"A", {{"N", "alpha"}}}, {"B", {{"D", "beta"}}}}};
+  std::unique_ptr<PowerSumForm> form = PowerSumForm::Make(spec).value();
   // Parameter order A, B, E, alpha, beta; Hoffmann et al.'s grid (6 x 6 x 5 x 5 x 5 = 4,500).
   form->Name(FormType::kChinchilla,
-             {{"N", "model parameters (Hoffmann et al. count all parameters, embeddings "
-                    "included)"},
+             {{"N",
+               "model parameters (Hoffmann et al. count all parameters, embeddings "
+               "included)"},
               {"D", "training tokens"}},
              {{"scale of the parameter term", CoefficientGrid()},
               {"scale of the data term", CoefficientGrid()},
@@ -225,20 +231,19 @@ std::unique_ptr<PowerSumForm> MakeChinchillaForm() {
 }
 
 std::unique_ptr<PowerSumForm> MakeFineGrainedForm() {
-  FormSpec spec;
-  spec.type = FormType::kPowerSum;
-  spec.variables = {{"N", ""}, {"D", ""}, {"G", ""}};
-  spec.constant = "c";
-  spec.terms = {{"a", {{"N", "alpha"}}},
-                {"g", {{"G", "gamma"}, {"N", "alpha"}}},
-                {"b", {{"D", "beta"}}}};
-  std::unique_ptr<PowerSumForm> form = std::move(*PowerSumForm::Make(spec));
+  const FormSpec spec{
+      FormType::kPowerSum,
+      {{"N", ""}, {"D", ""}, {"G", ""}},
+      "c",
+      {{"a", {{"N", "alpha"}}}, {"g", {{"G", "gamma"}, {"N", "alpha"}}}, {"b", {{"D", "beta"}}}}};
+  std::unique_ptr<PowerSumForm> form = PowerSumForm::Make(spec).value();
   // Parameter order a, g, b, c, alpha, gamma, beta. Hoffmann's grid for 7 parameters would
   // have 6^3 x 5^4 = 135,000 starts; this one has 3 x 2 x 3 x 3 x 3 x 2 x 3 = 972, covering
   // scales e^0..e^8 and exponents 0.1..1.
   form->Name(FormType::kFineGrained,
-             {{"N", "model parameters as Krajewski et al. 2024 count them (non-embedding); "
-                    "state your own convention in the law file"},
+             {{"N",
+               "model parameters as Krajewski et al. 2024 count them (non-embedding); "
+               "state your own convention in the law file"},
               {"D", "training tokens"},
               {"G", "granularity: dense FFN width / expert width"}},
              {{"scale of the parameter term", {0, 4, 8}},

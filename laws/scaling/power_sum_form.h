@@ -29,7 +29,8 @@ namespace moeplan::scaling {
 class PowerSumForm final : public LawForm {
  public:
   /// Validates a power_sum spec: at least one term, every variable used, no parameter both a
-  /// coefficient and an exponent, no duplicate names.
+  /// coefficient and an exponent, no duplicate names. Parameter order: the terms'
+  /// coefficients (in term order), the constant, then exponents in order of first use.
   [[nodiscard]] static Result<std::unique_ptr<PowerSumForm>> Make(const FormSpec& spec);
 
   FormSpec Spec() const override;
@@ -43,8 +44,7 @@ class PowerSumForm final : public LawForm {
   };
   /// Re-labels a validated power_sum as one of the named forms (chinchilla, fine_grained)
   /// with their variables' meanings and parameters' labels (in parameter order).
-  void Name(FormType type, std::vector<QuantitySpec> variables,
-            std::vector<ParameterLabel> labels);
+  void Name(FormType type, std::vector<QuantitySpec> variables, std::vector<ParameterLabel> labels);
 
  private:
   struct Factor {
