@@ -14,7 +14,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "moeplan 0.1.0");
   CommandBody run;
-  for (CommandRegistrar registrar : {&RegisterEvalCommand, &RegisterFitCommand}) {
+  for (CommandRegistrar registrar :
+       {&RegisterEvalCommand, &RegisterFitCommand, &RegisterProfileCommand,
+        &RegisterCalibrateCommand, &RegisterSimCommand, &RegisterPlanCommand,
+        &RegisterSweepCommand}) {
     registrar(app, run);
   }
   try {

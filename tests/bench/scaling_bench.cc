@@ -1,13 +1,12 @@
-# Benchmarks for laws/scaling (to be wired into tests/bench by the lead)
-
-Two targets from issue 3: a 5-parameter fit from Hoffmann et al.'s 4,500-point start grid on the
-Chinchilla reconstruction, and 1,000 bootstrap refits. Link `moeplan::scaling`; both skip with an
-error when `../shared/data` is absent (the bench executable gets `MOEPLAN_SHARED_DATA_DIR` the same
-way as the tests).
-
-```cpp
+//===- tests/bench/scaling_bench.cc - Cost of fitting scaling laws --------===//
+/// \file
+/// Issue 3's targets: a 5-parameter Chinchilla fit from Hoffmann et al.'s 4,500-point start grid
+/// on the 240-point reconstruction, and 1,000 bootstrap refits. Both read ../shared/data and skip
+/// with an error when it is absent. UseRealTime: the work runs on oneTBB worker threads.
 #include <benchmark/benchmark.h>
+
 #include <filesystem>
+#include <optional>
 
 #include "laws/scaling/bootstrap.h"
 #include "laws/scaling/fit.h"
@@ -59,15 +58,3 @@ void BM_Bootstrap1000Refits(benchmark::State& state) {
 }
 BENCHMARK(BM_Bootstrap1000Refits)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace
-```
-
-Observed on the 2-core development container (Release, GCC 12), measured as CPU time because the
-machine was shared (load average 6-9 during the runs, so wall times were 2-3x CPU times):
-
-| benchmark | CPU time | expected wall time on 2 idle cores |
-|---|---|---|
-| fit, 4,500 starts, 240 points | 3.2 s | about 1.7 s |
-| 1,000 bootstrap refits | 0.9 s | about 0.5 s |
-
-`UseRealTime()` matters: the work runs on oneTBB worker threads, so the default CPU-time column of
-Google Benchmark would only show the calling thread.

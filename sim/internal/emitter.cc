@@ -1,0 +1,213 @@
+//===- sim/internal/emitter.cc - Costs one block's operations -------------===//
+#include "sim/internal/emitter.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "hwmodel/gemm_cost.h"
+
+namespace moeplan::sim::internal {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+size_t Index(auto value) {
+  return static_cast<size_t>(value);
+}
+
+}  // namespace
+
+hw::CollectiveGroup GroupAt(int64_t size, int64_t stride, int64_t domain) {
+  if (size <= 1) return {1, hw::Placement::kScaleUp, 0};
+  int64_t per_domain = stride >= domain ? 1 : std::min(size, std::max<int64_t>(domain / stride, 1));
+  while (per_domain > 1 && size % per_domain != 0) --per_domain;
+  return hw::PlaceGroup(size, per_domain);
+}
+
+Emitter::Emitter(const LowerContext& ctx, BlockCost& cost, std::vector<OpRecord>* ops,
+                 const char* block)
+    : ctx_(ctx), cost_(cost), ops_(ops), block_(block) {}
+
+void Emitter::AddToPhase(Phase phase, double seconds) {
+  switch (phase) {
+    case Phase::kForward:
+      cost_.forward += seconds;
+      if (recomputable_) cost_.recompute[Index(Recompute::kFull)] += seconds;
+      return;
+    case Phase::kBackwardInput:
+      cost_.backward_input += seconds;
+      return;
+    case Phase::kBackwardWeight:
+      cost_.backward_weight += seconds;
+      return;
+  }
+}
+
+void Emitter::AddCompute(Phase phase, OpClass op_class, double seconds, double flops) {
+  cost_.compute[Index(op_class)] += seconds;
+  cost_.flops += flops;
+  if (phase == Phase::kForward && recomputable_) {
+    cost_.recompute_flops[Index(Recompute::kFull)] += flops;
+  }
+  AddToPhase(phase, seconds);
+}
+
+void Emitter::AddSelectiveRecompute(double seconds, double flops) {
+  if (!recomputable_) return;
+  cost_.recompute[Index(Recompute::kSelective)] += seconds;
+  cost_.recompute_flops[Index(Recompute::kSelective)] += flops;
+}
+
+void Emitter::Record(const char* name, std::string shape, OpClass op_class, Phase phase,
+                     double flops, double bytes, double time, double exposed, bool is_comm,
+                     CommKind comm) {
+  ops_->push_back({block_, name, std::move(shape), op_class, phase, is_comm, comm, flops, bytes,
+                   time, exposed});
+}
+
+LinearTimes Emitter::Linear(const char* name, OpClass op_class, int64_t m, int64_t n, int64_t k,
+                            hw::Precision precision) {
+  const hw::Hardware& hw = hardware();
+  const hw::GemmCost fwd = hw::EstimateGemm({m, n, k, precision}, hw);
+  const hw::GemmCost dgrad = hw::EstimateGemm({m, k, n, precision}, hw);
+  const hw::GemmCost wgrad = hw::EstimateGemm({k, n, m, precision}, hw);
+  AddCompute(Phase::kForward, op_class, fwd.time, fwd.flops);
+  AddCompute(Phase::kBackwardInput, op_class, dgrad.time, dgrad.flops);
+  AddCompute(Phase::kBackwardWeight, op_class, wgrad.time, wgrad.flops);
+  if (ops_ != nullptr) {
+    const char* p = hw::ToString(precision);
+    Record(name, fmt::format("[{} x {} x {}] {}", m, n, k, p), op_class, Phase::kForward, fwd.flops,
+           fwd.bytes, fwd.time, fwd.time, false, {});
+    Record(name, fmt::format("dgrad [{} x {} x {}] {}", m, k, n, p), op_class,
+           Phase::kBackwardInput, dgrad.flops, dgrad.bytes, dgrad.time, dgrad.time, false, {});
+    Record(name, fmt::format("wgrad [{} x {} x {}] {}", k, n, m, p), op_class,
+           Phase::kBackwardWeight, wgrad.flops, wgrad.bytes, wgrad.time, wgrad.time, false, {});
+  }
+  LinearTimes times{fwd.time, dgrad.time, wgrad.time};
+  if (precision == hw::Precision::kFp8) {
+    // Quantise the input (bf16 read, fp8 and its transpose written) and, in backward, dY.
+    const double md = static_cast<double>(m);
+    times.forward += Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kForward,
+                            hw::MemoryKernel::kElementwise, 4.0 * md * static_cast<double>(k));
+    times.backward_input +=
+        Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kBackwardInput,
+               hw::MemoryKernel::kElementwise, 4.0 * md * static_cast<double>(n));
+  }
+  return times;
+}
+
+LinearTimes Emitter::GroupedLinear(const char* name, OpClass op_class,
+                                   std::span<const int64_t> tokens, int64_t n, int64_t k,
+                                   hw::Precision precision) {
+  const hw::Hardware& hw = hardware();
+  const hw::GemmCost fwd = hw::EstimateGroupedGemm(tokens, n, k, precision, hw);
+  const hw::GemmCost dgrad = hw::EstimateGroupedGemm(tokens, k, n, precision, hw);
+  // The weight gradient of expert e is [k, n] reduced over its tokens; costed with the forward
+  // shape (same FLOPs and tiles; hwmodel's grouped GEMM takes a per-expert M only).
+  const hw::GemmCost wgrad = fwd;
+  AddCompute(Phase::kForward, op_class, fwd.time, fwd.flops);
+  AddCompute(Phase::kBackwardInput, op_class, dgrad.time, dgrad.flops);
+  AddCompute(Phase::kBackwardWeight, op_class, wgrad.time, wgrad.flops);
+  int64_t rows = 0;
+  for (int64_t t : tokens) rows += t;
+  if (ops_ != nullptr) {
+    const char* p = hw::ToString(precision);
+    const std::string experts = fmt::format("{} experts, {} rows:", tokens.size(), rows);
+    Record(name, fmt::format("{} [rows x {} x {}] {}", experts, n, k, p), op_class, Phase::kForward,
+           fwd.flops, fwd.bytes, fwd.time, fwd.time, false, {});
+    Record(name, fmt::format("dgrad {} [rows x {} x {}] {}", experts, k, n, p), op_class,
+           Phase::kBackwardInput, dgrad.flops, dgrad.bytes, dgrad.time, dgrad.time, false, {});
+    Record(name, fmt::format("wgrad {} [{} x {} x rows] {}", experts, k, n, p), op_class,
+           Phase::kBackwardWeight, wgrad.flops, wgrad.bytes, wgrad.time, wgrad.time, false, {});
+  }
+  LinearTimes times{fwd.time, dgrad.time, wgrad.time};
+  if (precision == hw::Precision::kFp8) {
+    const double rd = static_cast<double>(rows);
+    times.forward += Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kForward,
+                            hw::MemoryKernel::kElementwise, 4.0 * rd * static_cast<double>(k));
+    times.backward_input +=
+        Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kBackwardInput,
+               hw::MemoryKernel::kElementwise, 4.0 * rd * static_cast<double>(n));
+  }
+  return times;
+}
+
+double Emitter::Attention(const char* name, const hw::AttentionShape& shape, hw::Pass pass,
+                          int64_t split) {
+  const hw::AttentionCost cost = hw::EstimateAttention(shape, pass, hardware());
+  if (cost.time <= 0.0) return 0.0;
+  const double launch = hardware().efficiency.launch_overhead;
+  const double parts = static_cast<double>(split);
+  const double time = launch + (cost.time - launch) / parts;
+  const double flops = cost.flops / parts;
+  const Phase phase = pass == hw::Pass::kForward ? Phase::kForward : Phase::kBackwardInput;
+  AddCompute(phase, OpClass::kAttentionCore, time, flops);
+  if (pass == hw::Pass::kForward) AddSelectiveRecompute(time, flops);
+  if (ops_ != nullptr) {
+    Record(name,
+           fmt::format("b={} heads={} kv_heads={} s_q={} s_kv={} d_qk={} d_v={}{}{}", shape.batch,
+                       shape.num_heads, shape.num_kv_heads, shape.seq_q, shape.seq_kv,
+                       shape.head_dim_qk, shape.head_dim_v, shape.causal ? " causal" : "",
+                       split > 1 ? fmt::format(" /cp={}", split) : ""),
+           OpClass::kAttentionCore, phase, flops, cost.bytes / parts, time, time, false, {});
+  }
+  return time;
+}
+
+double Emitter::Memory(const char* name, OpClass op_class, Phase phase, hw::MemoryKernel kind,
+                       double bytes) {
+  const double time = hw::MemoryBoundTime(kind, bytes, hardware());
+  if (time <= 0.0) return 0.0;
+  AddCompute(phase, op_class, time, 0.0);
+  if (ops_ != nullptr) {
+    Record(name, fmt::format("{} {:.2f} MiB", hw::ToString(kind), bytes / kMiB), op_class, phase,
+           0.0, bytes, time, time, false, {});
+  }
+  return time;
+}
+
+double Emitter::Comm(const char* name, CommKind kind, Phase phase, hw::Collective collective,
+                     double bytes, const hw::CollectiveGroup& group, double hide, int count) {
+  if (collective != hw::Collective::kSendRecv && group.size <= 1) return 0.0;
+  const double one = hw::CollectiveTime(collective, bytes, group, hardware());
+  if (ops_ == nullptr) return CommSeconds(name, kind, phase, one, bytes, "", hide, count);
+  const std::string what = fmt::format("{} over {} ({})", hw::ToString(collective), group.size,
+                                       hw::ToString(group.placement));
+  return CommSeconds(name, kind, phase, one, bytes, what.c_str(), hide, count);
+}
+
+double Emitter::CommSeconds(const char* name, CommKind kind, Phase phase, double seconds,
+                            double bytes, const char* what, double hide, int count) {
+  const double time = seconds * static_cast<double>(count);
+  if (time <= 0.0) return 0.0;
+  const double exposed = std::max(0.0, time - hide);
+  cost_.comm[Index(kind)] += time;
+  cost_.exposed[Index(kind)] += exposed;
+  AddToPhase(phase, exposed);
+  if (ops_ != nullptr) {
+    Record(name,
+           fmt::format("{}{:.2f} MiB {}", count > 1 ? fmt::format("{} x ", count) : "",
+                       bytes / kMiB, what),
+           OpClass::kAttentionProj, phase, 0.0, bytes * count, time, exposed, true, kind);
+  }
+  return exposed;
+}
+
+void Emitter::Finish() {
+  const double input = saved_[Index(Saved::kLayerInput)];
+  const double core = saved_[Index(Saved::kCoreAttention)];
+  const double internal = saved_[Index(Saved::kInternal)];
+  const double always = saved_[Index(Saved::kAlways)];
+  auto& act = cost_.activation_bytes;
+  act[Index(Recompute::kNone)] = input + core + internal + always;
+  act[Index(Recompute::kSelective)] = input + internal + always;
+  act[Index(Recompute::kFull)] = input + always;
+  auto& transient = cost_.transient_bytes;
+  transient[Index(Recompute::kNone)] = transient_;
+  // Recomputation materialises what was dropped, one layer at a time.
+  transient[Index(Recompute::kSelective)] = transient_ + core;
+  transient[Index(Recompute::kFull)] = transient_ + core + internal;
+}
+
+}  // namespace moeplan::sim::internal

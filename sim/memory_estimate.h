@@ -1,0 +1,81 @@
+//===- sim/memory_estimate.h - Memory of one GPU, broken down ---*- C++ -*-===//
+/// \file
+/// Bytes one GPU of a pipeline rank needs, by kind:
+///  - weights: BF16 parameters (2 bytes), plus a 1-byte FP8 copy under FP8 training
+///    (Transformer Engine caches the quantised weights);
+///  - gradients: FP32 main gradients (4 bytes: Megatron accumulates and reduces BF16 runs'
+///    gradients in FP32, --accumulate-allreduce-grads-in-fp32 is forced on for bf16);
+///  - optimizer states: Adam's FP32 master weights, first and second moments (12 bytes). With
+///    the distributed optimizer they are sharded: dense parameters over the dp x cp group,
+///    expert parameters over the edp group. This is Megatron-LM's table
+///    (docs/source/api-guide/dist_optimizer.md): 18 bytes per parameter without, 6 + 12 / d with
+///    the distributed optimizer. FSDP shards weights and gradients the same way and keeps two
+///    gathered layers;
+///  - activations: per micro-batch (Korthikanti et al. 2022 per layer, see
+///    sim/internal/blocks.h) times the micro-batches in flight on that rank: min(p - r, m) for
+///    1F1B, and for the interleaved schedule (warm-up forwards + 1) chunk-micro-batches of 1/v
+///    of the rank's layers each, warm-up = min(2 (p - r - 1) + (v - 1) p, m v) (Megatron-LM's
+///    schedules.py). The first rank holds the most (p micro-batches, and p + (p - 1) / v with
+///    interleaving); the last rank holds the logits of the LM head;
+///  - transient: the largest temporary of any block (MoE dispatch buffers, sequence-parallel
+///    gathers, the FP32 logit gradient, the layer being recomputed);
+///  - communication buffers: NCCL buffers per process group (options);
+///  - framework reserve and allocator fragmentation (options; uncalibrated).
+/// Out of memory is a verdict (`Fits()` false), never an error.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+
+#include "hwmodel/hardware.h"
+#include "sim/internal/stage_sums.h"
+#include "sim/layout.h"
+#include "sim/sim_options.h"
+
+namespace moeplan::sim {
+
+struct MemoryBreakdown {
+  int64_t pipeline_rank = 0;           ///< the rank described
+  double weights = 0.0;                ///< bytes
+  double gradients = 0.0;              ///< bytes
+  double optimizer_states = 0.0;       ///< bytes
+  double activations = 0.0;            ///< bytes kept for the backward, all in-flight micro-batches
+  double inflight_microbatches = 0.0;  ///< micro-batches of this rank's layers in flight
+  double transient = 0.0;              ///< bytes
+  double communication = 0.0;          ///< bytes
+  double framework = 0.0;              ///< bytes
+  double fragmentation = 0.0;          ///< bytes
+  double capacity = 0.0;               ///< HBM bytes of one GPU
+
+  double Total() const {
+    return weights + gradients + optimizer_states + activations + transient + communication +
+           framework + fragmentation;
+  }
+  bool Fits() const { return Total() <= capacity; }
+};
+
+/// Micro-batches of a rank's layers alive at the peak of the schedule (see the file comment).
+/// The layout must be resolved.
+double InflightMicrobatches(const Layout& layout, int64_t rank);
+
+/// Memory of pipeline rank `rank` whose stages sum to `sums` (sim/internal/stage_sums.h).
+MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const Layout& layout,
+                           const hw::Hardware& hardware, const SimOptions& options);
+
+/// RankMemory(...).Total() for every rank of one layout at a few multiply-adds per rank (the
+/// analytic estimate compares all ranks and breaks down only the largest).
+class RankMemoryTotal {
+ public:
+  RankMemoryTotal(const Layout& layout, const SimOptions& options);
+  double operator()(const internal::StageSums& sums, int64_t rank) const;
+
+ private:
+  const Layout& layout_;
+  double fixed_ = 0.0;          // communication buffers + framework reserve
+  double fragmentation_ = 0.0;  // 1 + fragmentation
+  double dense_bytes_ = 0.0;    // weights + gradients + optimizer bytes per dense parameter
+  double expert_bytes_ = 0.0;   // same per expert parameter
+  double layer_bytes_ = 0.0;    // FSDP: gathered bytes per parameter of two layers
+};
+
+}  // namespace moeplan::sim

@@ -1,0 +1,94 @@
+//===- tests/sim/activation_memory_test.cc - Korthikanti et al. 2022 -------===//
+/// Activation bytes per layer and micro-batch against the closed forms of Korthikanti et al.,
+/// "Reducing Activation Recomputation in Large Transformer Models" (arXiv:2205.05198): a GPT
+/// layer keeps s b h (34 + 5 a s / h) bytes without parallelism (Sec. 4.1), s b h (10 + 24 / t
+/// + 5 a s / (h t)) with tensor parallelism (Eq. 2), s b h / t (34 + 5 a s / h) with tensor and
+/// sequence parallelism (Eq. 4), 34 s b h / t with selective recomputation (Eq. 5 and Sec. 5)
+/// and 2 s b h / t with full recomputation. The paper's layer has dropout and materialises the
+/// attention scores, so the test turns off the fused-attention option and turns dropout on.
+#include <gtest/gtest.h>
+
+#include "sim/layout_check.h"
+#include "sim/lowering.h"
+#include "tests/sim/sim_test_support.h"
+
+namespace moeplan::sim {
+namespace {
+
+using testing::FleetOf;
+using testing::GptArch;
+using testing::IdealHardware;
+
+constexpr int64_t kHidden = 1024;  // h
+constexpr int64_t kHeads = 16;     // a
+constexpr int64_t kSeq = 2048;     // s
+constexpr int64_t kBatch = 2;      // b
+
+struct Activations {
+  double none = 0, selective = 0, full = 0;
+};
+
+Activations LayerActivations(int64_t tp, bool sp, bool korthikanti_layer = true, int64_t cp = 1) {
+  const laws::MoeArch arch = GptArch(kHidden, kHeads, kSeq, 4);
+  Result<ModelProfile> profile = BuildProfile(arch);
+  EXPECT_TRUE(profile.ok()) << profile.error().message;
+  Layout layout;
+  layout.tp = tp;
+  layout.sequence_parallel = sp;
+  layout.cp = cp;
+  layout.mbs = kBatch;
+  const hw::Hardware hardware = IdealHardware();
+  Result<Layout> resolved = ResolveLayout(layout, arch, FleetOf(hardware, tp * cp));
+  EXPECT_TRUE(resolved.ok()) << resolved.error().message;
+  SimOptions options;
+  options.dropout = korthikanti_layer;
+  options.flash_attention = !korthikanti_layer;
+  const LoweredModel lowered = LowerModel(*profile, *resolved, hardware, options);
+  const auto& bytes = lowered.layers[0].activation_bytes;
+  return {bytes[0], bytes[1], bytes[2]};
+}
+
+constexpr double kSbh = double{kSeq} * kBatch * kHidden;
+constexpr double kAttentionTerm = 5.0 * kHeads * kSeq / kHidden;  // 5 a s / h = 160
+
+TEST(ActivationMemoryTest, GptLayerWithoutParallelism) {
+  const Activations a = LayerActivations(1, false);
+  EXPECT_DOUBLE_EQ(a.none, kSbh * (34.0 + kAttentionTerm));
+  EXPECT_DOUBLE_EQ(a.selective, kSbh * 34.0);
+  EXPECT_DOUBLE_EQ(a.full, kSbh * 2.0);
+}
+
+TEST(ActivationMemoryTest, TensorParallelWithoutSequenceParallel) {
+  for (int64_t t : {2, 4, 8}) {
+    const double td = static_cast<double>(t);
+    const Activations a = LayerActivations(t, false);
+    EXPECT_DOUBLE_EQ(a.none, kSbh * (10.0 + 24.0 / td + kAttentionTerm / td)) << "t=" << t;
+  }
+}
+
+TEST(ActivationMemoryTest, TensorAndSequenceParallel) {
+  for (int64_t t : {2, 4, 8}) {
+    const double td = static_cast<double>(t);
+    const Activations a = LayerActivations(t, true);
+    EXPECT_DOUBLE_EQ(a.none, kSbh / td * (34.0 + kAttentionTerm)) << "t=" << t;
+    EXPECT_DOUBLE_EQ(a.selective, kSbh / td * 34.0) << "t=" << t;
+    EXPECT_DOUBLE_EQ(a.full, kSbh / td * 2.0) << "t=" << t;
+  }
+}
+
+TEST(ActivationMemoryTest, FusedAttentionKeepsOnlyTheLogSumExp) {
+  // No s x s scores: 34 s b h (no dropout: 32) plus a 4-byte log-sum-exp per head and query.
+  const Activations a = LayerActivations(1, false, /*korthikanti_layer=*/false);
+  EXPECT_DOUBLE_EQ(a.none, kSbh * 32.0 + 4.0 * kHeads * kSeq * kBatch);
+  EXPECT_DOUBLE_EQ(a.selective, kSbh * 32.0);
+}
+
+TEST(ActivationMemoryTest, ContextParallelSplitsTheSequence) {
+  const Activations one = LayerActivations(2, true, false, 1);
+  const Activations two = LayerActivations(2, true, false, 2);
+  EXPECT_DOUBLE_EQ(two.none, one.none / 2.0);
+  EXPECT_DOUBLE_EQ(two.full, one.full / 2.0);
+}
+
+}  // namespace
+}  // namespace moeplan::sim

@@ -1,0 +1,87 @@
+//===- tests/sim/sim_command_test.cc - `moeplan sim` end to end -----------===//
+/// The CLI contract: tables on stdout, bad layouts and fleets as one "moeplan: error: ..." line
+/// with exit status 2, out-of-memory as a verdict (exit 0), JSON and a Chrome trace on request.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_runner.h"
+
+namespace moeplan::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(SimCommandTest, PrintsTheBreakdowns) {
+  const CliResult r =
+      RunMoeplan("sim mixtral-8x7b --fleet 64xH100 --layout tp=1,pp=4,vpp=8,ep=8,mbs=1,gbs=256");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* text :
+       {"step time", "tokens/s/GPU", "MFU (causal)", "MFU (full)", "compute: routed experts",
+        "exposed comm: EP all-to-all", "pipeline bubble", "expert imbalance loss",
+        "optimizer states", "activations", "verdict: fits"}) {
+    EXPECT_THAT(r.out, HasSubstr(text));
+  }
+}
+
+TEST(SimCommandTest, BadLayoutsAreOneLineErrors) {
+  struct Case {
+    const char* args;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"sim mixtral-8x7b --fleet 64xH100 --layout tp=3",
+       "moeplan: error: layout: tp=3 does not divide the 32 attention heads\n"},
+      {"sim mixtral-8x7b --fleet 64xH100 --layout ep=3",
+       "moeplan: error: layout: ep=3 does not divide the 8 routed experts\n"},
+      {"sim mixtral-8x7b --fleet 1024xH100 --layout tp=8,pp=16,dp=16",
+       "moeplan: error: layout: needs 2048 GPUs (tp=8 x cp=1 x dp=16 x pp=16) but the fleet has "
+       "1024\n"},
+      {"sim mixtral-8x7b --fleet 1001xH100 --layout tp=1",
+       "moeplan: error: fleet '1001xH100': 1001 GPUs is not a whole number of 8-GPU nodes "
+       "(nearest: 1000 or 1008)\n"},
+  };
+  for (const Case& c : cases) {
+    const CliResult r = RunMoeplan(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    EXPECT_EQ(r.err, c.message) << c.args;
+  }
+}
+
+TEST(SimCommandTest, OutOfMemoryIsAVerdict) {
+  const CliResult r =
+      RunMoeplan("sim deepseek-v3 --fleet 8xH100 --layout ep=8,gbs=8 --analytic-only");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("verdict: OUT OF MEMORY: needs "));
+  EXPECT_THAT(r.out, HasSubstr("weights"));
+}
+
+TEST(SimCommandTest, JsonAndTrace) {
+  const auto trace = std::filesystem::temp_directory_path() / "moeplan_sim_trace_test.json";
+  const CliResult r =
+      RunMoeplan("sim llama-3-8b --fleet 8xH100 --layout tp=2,pp=2,vpp=2,gbs=16 --json --trace " +
+                 trace.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["format"], "moeplan-sim-report");
+  EXPECT_GT(json["simulated"]["step_time_s"].get<double>(), 0.0);
+  EXPECT_TRUE(json["memory"]["fits"].get<bool>());
+  const auto events = nlohmann::json::parse(ReadWholeFile(trace));
+  EXPECT_FALSE(events["traceEvents"].empty());
+  std::filesystem::remove(trace);
+}
+
+TEST(SimCommandTest, BestLayoutListsLayoutsAndRejections) {
+  const CliResult r =
+      RunMoeplan("sim mixtral-8x7b --fleet 64xH100 --best-layout --gbs 256 --top 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("best layouts"));
+  EXPECT_THAT(r.out, HasSubstr("rejected family"));
+  EXPECT_THAT(r.out, HasSubstr("expert grid"));
+  EXPECT_THAT(r.out, HasSubstr("the best layout in detail"));
+}
+
+}  // namespace
+}  // namespace moeplan::testing
