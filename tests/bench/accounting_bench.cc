@@ -5,28 +5,9 @@
 /// allocations per iteration (must be 0 for CountTriad).
 #include <benchmark/benchmark.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "laws/accounting.h"
 #include "laws/presets.h"
-
-namespace {
-std::atomic<int64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "tests/allocation_counter.h"
 
 namespace {
 
@@ -38,14 +19,15 @@ void BM_CountTriad(benchmark::State& state, const char* preset_name) {
   const moeplan::laws::MoeArch arch = FindPreset(preset_name)->arch;
   CountingOptions options = CountingOptions::ModelCard();
   options.include_mtp = true;
-  const int64_t before = g_allocations.load();
+  const int64_t before = moeplan::testing::AllocationCount();
   for (auto _ : state) {
     benchmark::DoNotOptimize(arch);
     moeplan::laws::Triad triad = CountTriad(arch, options);
     benchmark::DoNotOptimize(triad);
   }
-  state.counters["allocs_per_call"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load() - before), benchmark::Counter::kAvgIterations);
+  state.counters["allocs_per_call"] =
+      benchmark::Counter(static_cast<double>(moeplan::testing::AllocationCount() - before),
+                         benchmark::Counter::kAvgIterations);
 }
 BENCHMARK_CAPTURE(BM_CountTriad, deepseek_v3, "deepseek-v3");
 BENCHMARK_CAPTURE(BM_CountTriad, mixtral_8x7b, "mixtral-8x7b");

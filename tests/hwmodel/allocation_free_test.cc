@@ -5,31 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <array>
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
 #include "hwmodel/attention_cost.h"
 #include "hwmodel/collective_cost.h"
 #include "hwmodel/gemm_cost.h"
 #include "hwmodel/memory_cost.h"
 #include "hwmodel/presets.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "tests/allocation_counter.h"
 
 namespace moeplan::hw {
 namespace {
@@ -40,7 +22,7 @@ TEST(AllocationFreeTest, CostFunctionsDoNotAllocate) {
   const AttentionShape attention{2, 32, 8, 4096, 4096, 128, 128, true, Precision::kBf16};
   const CollectiveGroup group = PlaceGroup(64, 8);
   double sink = 0.0;
-  const long before = g_allocations.load();
+  const long before = moeplan::testing::AllocationCount();
   for (int i = 0; i < 100; ++i) {
     sink += GemmTime({4096 + i, 7168, 2048, Precision::kFp8}, h);
     sink += GroupedGemmTime(tokens, 2048, 7168, Precision::kBf16, h);
@@ -50,7 +32,7 @@ TEST(AllocationFreeTest, CostFunctionsDoNotAllocate) {
     sink += CollectiveTime(Collective::kAllToAll, 1e8, group, h);
     sink += CollectiveTime(Collective::kAllReduce, 1e9, group, h);
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(moeplan::testing::AllocationCount() - before, 0);
   EXPECT_GT(sink, 0.0);
 }
 

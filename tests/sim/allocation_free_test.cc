@@ -3,27 +3,8 @@
 /// touch the heap. This test replaces the global operator new with a counting one.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "sim/pipeline_sim.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "tests/allocation_counter.h"
 
 namespace moeplan::sim {
 namespace {
@@ -44,13 +25,13 @@ TEST(PipelineAllocationTest, WarmRunWithoutTimelineDoesNotAllocate) {
   PipelineSimulator simulator;
   PipelineResult result;
   ASSERT_TRUE(simulator.Run(big, &result).ok());  // warm-up: buffers grow here
-  const long before = g_allocations.load();
+  const long before = moeplan::testing::AllocationCount();
   double sink = 0;
   for (int i = 0; i < 10; ++i) {
     EXPECT_TRUE(simulator.Run(i % 2 ? small : big, &result).ok());
     sink += result.step_time;
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(moeplan::testing::AllocationCount() - before, 0);
   EXPECT_GT(sink, 0.0);
 }
 

@@ -4,31 +4,12 @@
 /// replaces the global operator new with a counting one.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "hwmodel/fleet_source.h"
 #include "laws/presets.h"
 #include "sim/layout_check.h"
 #include "sim/lowering.h"
 #include "sim/step_estimate.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
+#include "tests/allocation_counter.h"
 
 namespace moeplan::sim {
 namespace {
@@ -42,14 +23,14 @@ TEST(EstimateAllocationTest, CheckAndEstimateDoNotAllocate) {
   options.expert_load = ExpertLoad::Skew(0.2);
   const Layout layout = *ResolveLayout(parsed, arch, fleet);
   const LoweredModel lowered = LowerModel(profile, layout, fleet.hardware, options);
-  const long before = g_allocations.load();
+  const long before = moeplan::testing::AllocationCount();
   double sink = 0;
   for (int i = 0; i < 100; ++i) {
     Layout candidate = parsed;
     EXPECT_EQ(DiagnoseLayout(candidate, arch, fleet), LayoutIssue::kNone);
     sink += EstimateStep(profile, lowered, candidate, fleet, options).step_time;
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(moeplan::testing::AllocationCount() - before, 0);
   EXPECT_GT(sink, 0.0);
 }
 
