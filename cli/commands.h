@@ -33,4 +33,8 @@ void RegisterPlanCommand(CLI::App& app, CommandBody& run);
 /// (cli/sweep_command.cc).
 void RegisterSweepCommand(CLI::App& app, CommandBody& run);
 
+/// `moeplan validate [--runs FILE] [--vtrain CSV] [--out docs/validation.md | --json]`:
+/// predicted vs measured published runs (cli/validate_command.cc).
+void RegisterValidateCommand(CLI::App& app, CommandBody& run);
+
 }  // namespace moeplan::cli

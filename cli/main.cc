@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   for (CommandRegistrar registrar :
        {&RegisterEvalCommand, &RegisterFitCommand, &RegisterProfileCommand,
         &RegisterCalibrateCommand, &RegisterSimCommand, &RegisterPlanCommand,
-        &RegisterSweepCommand}) {
+        &RegisterSweepCommand, &RegisterValidateCommand}) {
     registrar(app, run);
   }
   try {

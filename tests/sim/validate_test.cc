@@ -1,0 +1,140 @@
+// Tests of sim/validate.h: error formula, median, runs-file and vTrain CSV parsing.
+#include "sim/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace moeplan::sim {
+namespace {
+
+using nlohmann::json;
+
+json TinyRuns() {
+  return json::parse(R"({
+    "format": "moeplan-validation-runs", "version": 1,
+    "models": {},
+    "runs": [{
+      "id": "tiny-llama-8gpu", "source": "test", "model": "llama-3-8b", "moe": false,
+      "gpu": "h100-sxm", "num_gpus": 8, "seq_len": 4096, "precision": "bf16",
+      "layout": {"tp": 1, "pp": 1, "vpp": null, "cp": 1, "ep": null, "etp": null, "dp": 8,
+                 "mbs": 1, "gbs": 128, "ga": 16, "fsdp": false, "distributed_optimizer": true,
+                 "sequence_parallel": null, "recompute": null, "recompute_detail": null},
+      "measured": {"tokens_per_s_per_gpu": 8000.0, "model_flops_per_s_per_gpu": null,
+                   "step_time_s": null, "mfu": null, "hfu": null,
+                   "memory_per_gpu_bytes": 60e9},
+      "primary_metric": "tokens_per_s_per_gpu", "flop_convention": "megatron-bridge"
+    }]})");
+}
+
+TEST(ValidateTest, ErrorFormulaOnGivenNumbers) {
+  EXPECT_DOUBLE_EQ(RelativeError(110.0, 100.0), 0.1);
+  EXPECT_DOUBLE_EQ(RelativeError(45.0, 50.0), -0.1);
+}
+
+TEST(ValidateTest, MedianOfHandPickedValues) {
+  EXPECT_DOUBLE_EQ(Median({0.3, 0.1, 0.2}), 0.2);
+  EXPECT_DOUBLE_EQ(Median({0.4, 0.1, 0.3, 0.2}), 0.25);
+  EXPECT_DOUBLE_EQ(Median({}), 0.0);
+  ValidationRow a, b, c;
+  a.error = -0.3;
+  b.error = 0.1;
+  c.error = 0.2;
+  a.id = "a";
+  ErrorSummary s = Summarize("g", {&a, &b, &c});
+  EXPECT_EQ(s.evaluated, 3);
+  EXPECT_DOUBLE_EQ(s.median_abs, 0.2);
+  EXPECT_DOUBLE_EQ(s.worst, -0.3);
+  EXPECT_EQ(s.worst_id, "a");
+}
+
+TEST(ValidateTest, TinyRunsFileIsComparedInItsOwnQuantity) {
+  auto runs = ParsePublishedRuns(TinyRuns(), "tiny.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  ASSERT_EQ(runs->size(), 1u);
+  const ValidationRow row = EvaluatePublishedRun((*runs)[0]);
+  ASSERT_TRUE(row.skip_reason.empty()) << row.skip_reason;
+  EXPECT_EQ(row.metric, "tokens/s/GPU");
+  EXPECT_DOUBLE_EQ(row.measured, 8000.0);
+  EXPECT_GT(row.predicted, 0.0);
+  EXPECT_DOUBLE_EQ(row.error, (row.predicted - 8000.0) / 8000.0);
+  ASSERT_TRUE(row.memory_error.has_value());
+  EXPECT_DOUBLE_EQ(*row.memory_error, (*row.memory_predicted - 60e9) / 60e9);
+}
+
+TEST(ValidateTest, RowsWithoutPresetAreSkippedWithReason) {
+  json file = TinyRuns();
+  file["runs"][0]["gpu"] = nullptr;
+  file["runs"][0]["gpu_published"] = "GB300";
+  auto runs = ParsePublishedRuns(file, "tiny.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  const ValidationRow row = EvaluatePublishedRun((*runs)[0]);
+  EXPECT_NE(row.skip_reason.find("no hardware preset"), std::string::npos);
+}
+
+TEST(ValidateTest, BadRunsFilesNameFileAndPath) {
+  json unknown = TinyRuns();
+  unknown["runs"][0]["layout"]["tpp"] = 2;
+  auto a = ParsePublishedRuns(unknown, "bad.json");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("bad.json: $.runs[0].layout.tpp"), std::string::npos)
+      << a.error().message;
+
+  json missing = TinyRuns();
+  missing["runs"][0].erase("model");
+  auto b = ParsePublishedRuns(missing, "bad.json");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message.find("bad.json: $.runs[0].model"), std::string::npos)
+      << b.error().message;
+
+  json unknown_model = TinyRuns();
+  unknown_model["runs"][0]["model"] = "no-such-model";
+  auto c = ParsePublishedRuns(unknown_model, "bad.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("$.runs[0].model"), std::string::npos);
+}
+
+TEST(ValidateTest, ParsesVtrainCsv) {
+  const std::string text =
+      "\xEF\xBB\xBF# GPUs,global batch,micro batch,hidden size,attention heads,# layers,sequence "
+      "length,tensor parallelism,data parallelism,pipeline parallelism,iteration time (ms)\n"
+      "2,16,8,1024,16,24,1024,1,1,2,372.160408\n"
+      "8,32,4,1024,16,24,1024,2,2,2,219.732754\r\n"
+      "8,64,2,2048,32,24,2048,8,1,1,500\n";
+  auto runs = ParseVtrainCsv(text, "gt.csv");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  ASSERT_EQ(runs->size(), 3u);
+  EXPECT_EQ((*runs)[1].line, 3);
+  EXPECT_EQ((*runs)[1].tp, 2);
+  EXPECT_EQ((*runs)[1].pp, 2);
+  EXPECT_DOUBLE_EQ((*runs)[1].iteration_ms, 219.732754);
+  EXPECT_EQ((*runs)[2].hidden, 2048);
+
+  const ValidationRow row = EvaluateVtrainRun((*runs)[1]);
+  ASSERT_TRUE(row.skip_reason.empty()) << row.skip_reason;
+  EXPECT_DOUBLE_EQ(row.error, (row.predicted - 0.219732754) / 0.219732754);
+}
+
+TEST(ValidateTest, BadVtrainRowsNameTheLine) {
+  auto short_row = ParseVtrainCsv("# header\n2,16,8\n", "gt.csv");
+  ASSERT_FALSE(short_row.ok());
+  EXPECT_NE(short_row.error().message.find("gt.csv:2:"), std::string::npos)
+      << short_row.error().message;
+  auto bad_value =
+      ParseVtrainCsv("2,16,8,1024,16,24,1024,1,1,2,1\n2,x,8,1024,16,24,1024,1,1,2,1\n", "gt.csv");
+  ASSERT_FALSE(bad_value.ok());
+  EXPECT_NE(bad_value.error().message.find("gt.csv:2: field 'global batch'"), std::string::npos)
+      << bad_value.error().message;
+}
+
+TEST(ValidateTest, ReplacesOnlyTheSimulatorSection) {
+  const std::string doc = "# T\n\n## Calibration\n\ncal\n\n## Simulator\n\nold\n\n## Later\n\nx\n";
+  const std::string out = ReplaceMarkdownSection(doc, "## Simulator", "## Simulator\n\nnew\n");
+  EXPECT_EQ(out, "# T\n\n## Calibration\n\ncal\n\n## Simulator\n\nnew\n\n## Later\n\nx\n");
+  const std::string appended = ReplaceMarkdownSection("# T\n\n## Calibration\n\ncal\n",
+                                                      "## Simulator", "## Simulator\n\nnew\n");
+  EXPECT_EQ(appended, "# T\n\n## Calibration\n\ncal\n\n## Simulator\n\nnew\n");
+}
+
+}  // namespace
+}  // namespace moeplan::sim
