@@ -50,100 +50,81 @@ void ReadAll(const Fields& f, std::string_view key, std::vector<Record>& out, Re
   }
 }
 
+// The writing twin of ReadAll: one JSON array of `write(record)`.
+template <typename Record, typename Write>
+Json WriteAll(const std::vector<Record>& records, Write write) {
+  Json items = Json::array();
+  for (const Record& record : records) items.push_back(write(record));
+  return items;
+}
+
 void WriteRecords(const ActivityTrace& trace, Json& json) {
-  Json devices = Json::array();
-  for (const DeviceRecord& d : trace.devices) {
-    devices.push_back(Json{{"id", d.id},
-                           {"name", d.name},
-                           {"compute_major", d.compute_major},
-                           {"compute_minor", d.compute_minor},
-                           {"sm_count", d.sm_count},
-                           {"memory_bytes", d.memory_bytes},
-                           {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
-                           {"core_clock_hz", d.core_clock_hz},
-                           {"l2_bytes", d.l2_bytes}});
-  }
-  json["devices"] = std::move(devices);
-  Json kernels = Json::array();
-  for (const KernelRecord& k : trace.kernels) {
-    kernels.push_back(Json{{"name", k.name},
-                           {"correlation_id", k.correlation_id},
-                           {"device", k.device_id},
-                           {"stream", k.stream_id},
-                           {"start_ns", k.start_ns},
-                           {"end_ns", k.end_ns},
-                           {"grid", Dim3(k.grid)},
-                           {"block", Dim3(k.block)},
-                           {"registers", k.registers_per_thread},
-                           {"shared_bytes", k.shared_memory_bytes}});
-  }
-  json["kernels"] = std::move(kernels);
-  Json memcpys = Json::array();
-  for (const MemcpyRecord& m : trace.memcpys) {
-    memcpys.push_back(Json{{"kind", ToString(m.kind)},
-                           {"bytes", m.bytes},
-                           {"correlation_id", m.correlation_id},
-                           {"device", m.device_id},
-                           {"stream", m.stream_id},
-                           {"start_ns", m.start_ns},
-                           {"end_ns", m.end_ns}});
-  }
-  json["memcpys"] = std::move(memcpys);
-  Json memsets = Json::array();
-  for (const MemsetRecord& m : trace.memsets) {
-    memsets.push_back(Json{{"bytes", m.bytes},
-                           {"correlation_id", m.correlation_id},
-                           {"device", m.device_id},
-                           {"stream", m.stream_id},
-                           {"start_ns", m.start_ns},
-                           {"end_ns", m.end_ns}});
-  }
-  json["memsets"] = std::move(memsets);
-  Json syncs = Json::array();
-  for (const SyncRecord& s : trace.syncs) {
-    syncs.push_back(Json{{"type", s.type},
-                         {"correlation_id", s.correlation_id},
-                         {"stream", s.stream_id},
-                         {"start_ns", s.start_ns},
-                         {"end_ns", s.end_ns}});
-  }
-  json["syncs"] = std::move(syncs);
-  Json overheads = Json::array();
-  for (const OverheadRecord& o : trace.overheads) {
-    overheads.push_back(Json{{"kind", o.kind}, {"start_ns", o.start_ns}, {"end_ns", o.end_ns}});
-  }
-  json["overheads"] = std::move(overheads);
-  Json apis = Json::array();
-  for (const ApiRecord& a : trace.apis) {
-    apis.push_back(Json{{"driver", a.is_driver},
-                        {"cbid", a.callback_id},
-                        {"thread", a.thread_id},
-                        {"correlation_id", a.correlation_id},
-                        {"start_ns", a.start_ns},
-                        {"end_ns", a.end_ns}});
-  }
-  json["apis"] = std::move(apis);
-  Json links = Json::array();
-  for (const ExternalCorrelation& l : trace.external_correlations) {
-    links.push_back(Json{
-        {"level", l.level}, {"external_id", l.external_id}, {"correlation_id", l.correlation_id}});
-  }
-  json["external_correlations"] = std::move(links);
-  Json labels = Json::array();
-  for (const RangeLabel& l : trace.range_labels) {
-    labels.push_back(Json{{"external_id", l.external_id}, {"name", l.name}});
-  }
-  json["range_labels"] = std::move(labels);
-  Json markers = Json::array();
-  for (const MarkerRange& m : trace.markers) {
-    markers.push_back(Json{{"id", m.id},
-                           {"name", m.name},
-                           {"domain", m.domain},
-                           {"thread", m.thread_id},
-                           {"start_ns", m.start_ns},
-                           {"end_ns", m.end_ns}});
-  }
-  json["markers"] = std::move(markers);
+  json["devices"] = WriteAll(trace.devices, [](const DeviceRecord& d) {
+    return Json{{"id", d.id},
+                {"name", d.name},
+                {"compute_major", d.compute_major},
+                {"compute_minor", d.compute_minor},
+                {"sm_count", d.sm_count},
+                {"memory_bytes", d.memory_bytes},
+                {"memory_bandwidth_bytes_per_s", d.memory_bandwidth_bytes_per_s},
+                {"core_clock_hz", d.core_clock_hz},
+                {"l2_bytes", d.l2_bytes}};
+  });
+  json["kernels"] = WriteAll(trace.kernels, [](const KernelRecord& k) {
+    return Json{{"name", k.name},
+                {"correlation_id", k.correlation_id},
+                {"device", k.device_id},
+                {"stream", k.stream_id},
+                {"start_ns", k.start_ns},
+                {"end_ns", k.end_ns},
+                {"grid", Dim3(k.grid)},
+                {"block", Dim3(k.block)},
+                {"registers", k.registers_per_thread},
+                {"shared_bytes", k.shared_memory_bytes}};
+  });
+  json["memcpys"] = WriteAll(trace.memcpys, [](const MemcpyRecord& m) {
+    return Json{
+        {"kind", ToString(m.kind)}, {"bytes", m.bytes},      {"correlation_id", m.correlation_id},
+        {"device", m.device_id},    {"stream", m.stream_id}, {"start_ns", m.start_ns},
+        {"end_ns", m.end_ns}};
+  });
+  json["memsets"] = WriteAll(trace.memsets, [](const MemsetRecord& m) {
+    return Json{{"bytes", m.bytes},       {"correlation_id", m.correlation_id},
+                {"device", m.device_id},  {"stream", m.stream_id},
+                {"start_ns", m.start_ns}, {"end_ns", m.end_ns}};
+  });
+  json["syncs"] = WriteAll(trace.syncs, [](const SyncRecord& s) {
+    return Json{{"type", s.type},
+                {"correlation_id", s.correlation_id},
+                {"stream", s.stream_id},
+                {"start_ns", s.start_ns},
+                {"end_ns", s.end_ns}};
+  });
+  json["overheads"] = WriteAll(trace.overheads, [](const OverheadRecord& o) {
+    return Json{{"kind", o.kind}, {"start_ns", o.start_ns}, {"end_ns", o.end_ns}};
+  });
+  json["apis"] = WriteAll(trace.apis, [](const ApiRecord& a) {
+    return Json{{"driver", a.is_driver},  {"cbid", a.callback_id},
+                {"thread", a.thread_id},  {"correlation_id", a.correlation_id},
+                {"start_ns", a.start_ns}, {"end_ns", a.end_ns}};
+  });
+  json["external_correlations"] =
+      WriteAll(trace.external_correlations, [](const ExternalCorrelation& l) {
+        return Json{{"level", l.level},
+                    {"external_id", l.external_id},
+                    {"correlation_id", l.correlation_id}};
+      });
+  json["range_labels"] = WriteAll(trace.range_labels, [](const RangeLabel& l) {
+    return Json{{"external_id", l.external_id}, {"name", l.name}};
+  });
+  json["markers"] = WriteAll(trace.markers, [](const MarkerRange& m) {
+    return Json{{"id", m.id},
+                {"name", m.name},
+                {"domain", m.domain},
+                {"thread", m.thread_id},
+                {"start_ns", m.start_ns},
+                {"end_ns", m.end_ns}};
+  });
 }
 
 TraceFile ReadTrace(const Fields& f) {
