@@ -5,12 +5,17 @@
 /// Predicts every published run (and vTrain's measured A100 steps) with sim/ and prints the
 /// "## Simulator" section of docs/validation.md, or replaces that section in --out atomically
 /// (the rest of the file is kept). The engine lives in sim/validate.h.
+///
+/// `moeplan validate --fit [--folds 5] [--vtrain CSV] [--out fit.json]` instead fits the global
+/// hardware parameters of calibration/end_to_end_fit.h to the same runs and prints them with
+/// their in-sample and cross-validated (by model) errors as JSON.
 #include <fmt/format.h>
 
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "calibration/end_to_end_fit.h"
 #include "cli/commands.h"
 #include "laws/support/atomic_file.h"
 #include "sim/validate.h"
@@ -23,7 +28,22 @@ struct ValidateArgs {
   std::string vtrain;
   std::string out;
   bool json = false;
+  bool fit = false;
+  int folds = 5;
 };
+
+int RunFit(const ValidateArgs& args, const std::vector<sim::PublishedRun>& runs,
+           const std::vector<sim::VtrainRun>& vtrain) {
+  const std::vector<sim::ValidationCase> cases = sim::PrepareCases(runs, vtrain);
+  calibration::EndToEndFitOptions options;
+  options.folds = args.folds;
+  auto fit = calibration::FitEndToEnd(cases, options);
+  if (!fit) return Fail(fit.error());
+  nlohmann::ordered_json json = fit->ToJson();
+  json["runs_file"] = args.runs;
+  json["vtrain_file"] = args.vtrain;
+  return WriteOutput(args.out.empty() ? "-" : args.out, json.dump(1) + "\n");
+}
 
 int RunValidate(const ValidateArgs& args) {
   auto runs = sim::LoadPublishedRuns(args.runs);
@@ -34,6 +54,7 @@ int RunValidate(const ValidateArgs& args) {
     if (!loaded) return Fail(loaded.error());
     vtrain = std::move(*loaded);
   }
+  if (args.fit) return RunFit(args, *runs, vtrain);
   sim::ValidationReport report = sim::Validate(*runs, vtrain);
   report.runs_file = args.runs;
   report.vtrain_file = args.vtrain;
@@ -64,6 +85,12 @@ void RegisterValidateCommand(CLI::App& app, CommandBody& run) {
                   "Markdown file whose '## Simulator' section is replaced (atomically); with "
                   "--json, the JSON file");
   cmd->add_flag("--json", args->json, "Machine-readable report");
+  cmd->add_flag("--fit", args->fit,
+                "Fit the global hardware parameters to the runs (JSON with cross-validated "
+                "errors) instead of reporting");
+  cmd->add_option("--folds", args->folds, "Cross-validation folds (by model) for --fit")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   cmd->callback([args, &run] { run = [args] { return RunValidate(*args); }; });
 }
 

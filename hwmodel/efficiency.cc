@@ -50,6 +50,7 @@ Status GemmParams::Validate() const {
        CheckFraction(compute_efficiency, "efficiency.gemm.compute_efficiency"),
        CheckFraction(grouped_compute_efficiency, "efficiency.gemm.grouped_compute_efficiency"),
        CheckNonNegative(k_half, "efficiency.gemm.k_half"),
+       CheckFraction(fp8_efficiency_scale, "efficiency.gemm.fp8_efficiency_scale"),
        CheckFraction(memory_efficiency, "efficiency.gemm.memory_efficiency")});
 }
 
@@ -82,10 +83,15 @@ Status CollectiveParams::Validate() const {
                      scale_out.Validate("efficiency.collective.scale_out")});
 }
 
+Status HostParams::Validate() const {
+  return FirstError({CheckNonNegative(per_kernel, "efficiency.host.per_kernel"),
+                     CheckNonNegative(per_step, "efficiency.host.per_step")});
+}
+
 Status EfficiencyParams::Validate() const {
   return FirstError({CheckNonNegative(launch_overhead, "efficiency.launch_overhead"),
                      gemm.Validate(), attention.Validate(), memory.Validate(),
-                     collective.Validate()});
+                     collective.Validate(), host.Validate()});
 }
 
 }  // namespace moeplan::hw

@@ -39,6 +39,10 @@ struct GemmParams {
   double k_half = 64.0;
   /// Fraction of HBM bandwidth a memory-bound GEMM reaches. Uncalibrated default.
   double memory_efficiency = 0.85;
+  /// Multiplier on both compute efficiencies for FP8 GEMMs: FP8 kernels reach a smaller
+  /// fraction of their doubled peak than BF16 ones (scaling, amax and the shorter K-loop per
+  /// byte leave the tensor cores idle more often). 1 = same fraction; uncalibrated default.
+  double fp8_efficiency_scale = 1.0;
 
   [[nodiscard]] Status Validate() const;
   bool operator==(const GemmParams&) const = default;
@@ -105,6 +109,24 @@ struct CollectiveParams {
   bool operator==(const CollectiveParams&) const = default;
 };
 
+/// CPU-side cost of driving the GPU. An eager training framework (PyTorch + Megatron-Core /
+/// Transformer Engine) spends host time on every kernel it launches (Python, dispatcher,
+/// launch); when that exceeds the kernels' GPU time the GPU waits. MoE layers synchronise the
+/// host each layer (the token-per-expert counts size the grouped GEMMs), so the host cannot run
+/// ahead: each pass of a block takes max(GPU time, kernels x per_kernel). sim/ applies this per
+/// block and pass (sim/internal/emitter.cc).
+struct HostParams {
+  /// Host seconds per launched kernel. Uncalibrated default (PyTorch eager operators cost
+  /// microseconds to tens of microseconds of CPU each).
+  double per_kernel = 10.0e-6;
+  /// Fixed host seconds per training step outside the layers (loss and grad-norm
+  /// reductions, scheduler, logging, zeroing gradients). Uncalibrated default.
+  double per_step = 0.0;
+
+  [[nodiscard]] Status Validate() const;
+  bool operator==(const HostParams&) const = default;
+};
+
 /// All fittable parameters of one device + fabric.
 struct EfficiencyParams {
   /// Where the values come from: "uncalibrated defaults" for presets; calibration writes the
@@ -117,6 +139,7 @@ struct EfficiencyParams {
   AttentionParams attention;
   MemoryParams memory;
   CollectiveParams collective;
+  HostParams host;
 
   /// Errors name the field, e.g. "field 'efficiency.gemm.tile_m': expected ..., got 0".
   [[nodiscard]] Status Validate() const;

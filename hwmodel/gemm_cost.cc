@@ -18,8 +18,9 @@ double WaveTime(int64_t k, double efficiency, Precision precision, const Hardwar
   const double peak = device.PeakFlops(precision);
   assert(peak > 0.0 && "GEMM precision not supported by the device");
   const double kd = static_cast<double>(k);
-  const double sm_rate =
-      peak / static_cast<double>(device.num_sms) * efficiency * SaturatingRamp(kd, p.k_half);
+  const double scale = precision == Precision::kFp8 ? p.fp8_efficiency_scale : 1.0;
+  const double sm_rate = peak / static_cast<double>(device.num_sms) * efficiency * scale *
+                         SaturatingRamp(kd, p.k_half);
   const double tile_flops =
       2.0 * static_cast<double>(p.tile_m) * static_cast<double>(p.tile_n) * kd;
   return tile_flops / sm_rate;

@@ -7,7 +7,8 @@
 ///
 ///   tiles   = ceil(M / tile_m) * ceil(N / tile_n)          (tile quantization: padding)
 ///   waves   = ceil(tiles / num_sms)                        (wave quantization)
-///   rate    = peak / num_sms * eff * K / (K + k_half)      (one SM's FLOP/s on one tile)
+///   rate    = peak / num_sms * eff * K / (K + k_half)      (one SM's FLOP/s on one tile;
+///             eff times fp8_efficiency_scale for FP8)
 ///   compute = waves * 2 * tile_m * tile_n * K / rate
 ///   memory  = ((M*K + K*N) * in_bytes + M*N * out_bytes) / (hbm_bandwidth * memory_eff)
 ///   time    = launch_overhead + max(compute, memory)

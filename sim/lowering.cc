@@ -107,6 +107,8 @@ const char* ToString(OpClass op_class) {
       return "recompute";
     case OpClass::kOptimizer:
       return "optimizer";
+    case OpClass::kHostBound:
+      return "host-bound (kernel dispatch)";
   }
   return "?";
 }

@@ -60,8 +60,9 @@ enum class OpClass : uint8_t {
   kEmbeddingHead,     ///< embedding, LM head, loss, MTP projection
   kRecompute,         ///< forward work repeated by activation recomputation
   kOptimizer,         ///< optimizer step
+  kHostBound,         ///< GPU idle while the host dispatches kernels (hw::HostParams)
 };
-inline constexpr int kNumOpClasses = 11;
+inline constexpr int kNumOpClasses = 12;
 const char* ToString(OpClass op_class);
 
 /// Communication by kind (report rows).

@@ -139,9 +139,12 @@ Result<SimulatedStep> SimulateStep(const ModelProfile& profile, const LoweredMod
   est.exposed_by_kind[at(CommKind::kDataParallelParam)] += rank.exposed_param_gather;
   est.optimizer = rank.optimizer;
   est.compute_by_class[static_cast<size_t>(OpClass::kOptimizer)] = est.optimizer;
+  // The framework's fixed host work per step runs after the optimizer, outside the pipeline.
+  const double per_step = fleet.hardware.efficiency.host.per_step;
+  est.compute_by_class[static_cast<size_t>(OpClass::kHostBound)] += per_step;
   for (double seconds : est.compute_by_class) est.compute += seconds;
   for (double seconds : est.exposed_by_kind) est.exposed_comm += seconds;
-  est.step_time = result.step_time;
+  est.step_time = result.step_time + per_step;
   // The rank's idle time; equals the simulator's bubble up to rounding.
   est.bubble = std::max(0.0, est.step_time - est.compute - est.exposed_comm);
 

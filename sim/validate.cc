@@ -145,17 +145,9 @@ std::string ShortLayout(const Layout& l) {
   return s;
 }
 
-/// Simulates and fills predicted throughput/memory into `row`; false (with skip_reason) on error.
-struct Prediction {
-  double tokens_per_s_per_gpu = 0.0;
-  double step_time = 0.0;
-  std::array<double, kNumFlopConventions> tflops{};
-  double memory = 0.0;
-  bool oom = false;
-};
-
-Result<Prediction> Predict(const laws::MoeArch& arch, const std::string& fleet_spec,
-                           const Layout& layout, int64_t seq_len, ValidationRow& row) {
+// The analytic-estimate request of a run on `fleet_spec`.
+Result<SimRequest> MakeRequest(const laws::MoeArch& arch, const std::string& fleet_spec,
+                               const Layout& layout, int64_t seq_len) {
   auto fleet = hw::LoadFleet(fleet_spec);
   if (!fleet) return Error{"fleet: " + fleet.error().message};
   SimRequest request;
@@ -164,17 +156,7 @@ Result<Prediction> Predict(const laws::MoeArch& arch, const std::string& fleet_s
   request.layout = layout;
   request.seq_len = seq_len;
   request.event_simulation = false;
-  auto report = Simulate(request);
-  if (!report) return Error{"simulator rejects it: " + report.error().message};
-  const StepEstimate& step = report->Best();
-  row.layout = ShortLayout(report->layout);
-  Prediction p;
-  p.tokens_per_s_per_gpu = step.throughput.tokens_per_second_per_gpu;
-  p.step_time = step.step_time;
-  p.tflops = step.throughput.model_tflops_per_gpu;
-  p.memory = step.memory.Total();
-  p.oom = !step.memory.Fits();
-  return p;
+  return request;
 }
 
 std::string FirstLine(std::string text) {
@@ -380,8 +362,10 @@ laws::MoeArch VtrainArch(const VtrainRun& run) {
   return parsed ? *parsed : laws::MoeArch{};
 }
 
-ValidationRow EvaluatePublishedRun(const PublishedRun& run) {
-  ValidationRow row;
+namespace {
+
+// The row's descriptive fields; a case when the run can be predicted, else the skip reason.
+std::optional<ValidationCase> PublishedCase(const PublishedRun& run, ValidationRow& row) {
   row.id = run.id;
   row.source = run.source;
   row.model = run.model;
@@ -391,68 +375,61 @@ ValidationRow EvaluatePublishedRun(const PublishedRun& run) {
   row.layout = ShortLayout(run.layout);
   if (run.gpu.empty()) {
     row.skip_reason = "no hardware preset for the GPU";
-    return row;
+    return std::nullopt;
   }
   if (run.precision.empty()) {
     row.skip_reason = "precision not published";
-    return row;
+    return std::nullopt;
   }
   if (run.consistency_warnings) {
     row.skip_reason = "published cells contradict each other";
-    return row;
+    return std::nullopt;
   }
+  ValidationCase c;
+  c.id = run.id;
+  c.source = run.source;
+  c.model = run.model;
+  c.moe = run.moe;
   // Metric and convention.
-  std::optional<FlopConvention> convention;
-  double flop_scale = 1.0;
-  const std::string& c = run.flop_convention;
-  if (c == "megatron-bridge" || c == "megatron-lm") {
-    convention = FlopConvention::kCausal;
-  } else if (c == "dgxc-readme" || c == "nemo1-full-attention" || c == "korthikanti-appendix-a" ||
-             c == "palm-mfu") {
-    convention = FlopConvention::kFull;
-  } else if (c == "narayanan-eq3") {
-    convention = FlopConvention::kFull;
-    flop_scale = 4.0 / 3.0;
+  const std::string& convention = run.flop_convention;
+  std::optional<FlopConvention> flops;
+  if (convention == "megatron-bridge" || convention == "megatron-lm") {
+    flops = FlopConvention::kCausal;
+  } else if (convention == "dgxc-readme" || convention == "nemo1-full-attention" ||
+             convention == "korthikanti-appendix-a" || convention == "palm-mfu") {
+    flops = FlopConvention::kFull;
+  } else if (convention == "narayanan-eq3") {
+    flops = FlopConvention::kFull;
+    c.flop_scale = 4.0 / 3.0;
   }
-  if (!run.tokens_per_s_per_gpu && !run.step_time_s &&
-      !(run.model_flops_per_s_per_gpu && convention)) {
+  if (run.tokens_per_s_per_gpu) {
+    c.metric = ValidationMetric::kTokensPerSecond;
+    c.measured = *run.tokens_per_s_per_gpu;
+  } else if (run.step_time_s) {
+    c.metric = ValidationMetric::kStepTime;
+    c.measured = *run.step_time_s;
+  } else if (run.model_flops_per_s_per_gpu && flops) {
+    c.metric = ValidationMetric::kModelTflops;
+    c.convention = *flops;
+    c.measured = *run.model_flops_per_s_per_gpu / 1e12;
+    c.metric_name = fmt::format("TFLOP/s/GPU ({})", convention);
+  } else {
+    c.metric = ValidationMetric::kNone;
     row.skip_reason = run.model_flops_per_s_per_gpu ? "TFLOP/s only, FLOP convention unknown"
                                                     : "no throughput published";
-    if (!run.memory_per_gpu_bytes) return row;
+    if (!run.memory_per_gpu_bytes) return std::nullopt;
   }
-  auto prediction =
-      Predict(run.arch, fmt::format("{}x{}", run.num_gpus, run.gpu), run.layout, run.seq_len, row);
-  if (!prediction) {
-    row.skip_reason = FirstLine(prediction.error().message);
-    return row;
+  auto request =
+      MakeRequest(run.arch, fmt::format("{}x{}", run.num_gpus, run.gpu), run.layout, run.seq_len);
+  if (!request) {
+    row.skip_reason = FirstLine(request.error().message);
+    return std::nullopt;
   }
-  row.oom = prediction->oom;
-  if (row.skip_reason.empty()) {
-    if (run.tokens_per_s_per_gpu) {
-      row.metric = "tokens/s/GPU";
-      row.measured = *run.tokens_per_s_per_gpu;
-      row.predicted = prediction->tokens_per_s_per_gpu;
-    } else if (run.step_time_s) {
-      row.metric = "step s";
-      row.measured = *run.step_time_s;
-      row.predicted = prediction->step_time;
-    } else {
-      row.metric = fmt::format("TFLOP/s/GPU ({})", c);
-      row.measured = *run.model_flops_per_s_per_gpu / 1e12;
-      row.predicted = prediction->tflops[static_cast<size_t>(*convention)] * flop_scale;
-    }
-    row.error = RelativeError(row.predicted, row.measured);
-  }
-  if (run.memory_per_gpu_bytes) {
-    row.memory_measured = *run.memory_per_gpu_bytes;
-    row.memory_predicted = prediction->memory;
-    row.memory_error = RelativeError(prediction->memory, *run.memory_per_gpu_bytes);
-  }
-  return row;
+  c.request = std::move(*request);
+  return c;
 }
 
-ValidationRow EvaluateVtrainRun(const VtrainRun& run) {
-  ValidationRow row;
+std::optional<ValidationCase> VtrainCase(const VtrainRun& run, ValidationRow& row) {
   row.id = fmt::format("vtrain-line{}", run.line);
   row.source = "vtrain";
   row.model = fmt::format("gpt h{} a{} L{} s{}", run.hidden, run.heads, run.layers, run.seq_len);
@@ -468,17 +445,112 @@ ValidationRow EvaluateVtrainRun(const VtrainRun& run) {
   layout.recompute = Recompute::kFull;
   layout.sharding = Sharding::kNone;  // no distributed optimizer
   row.layout = ShortLayout(layout);
-  const laws::MoeArch arch = VtrainArch(run);
-  auto prediction = Predict(arch, fmt::format("{}xa100", run.gpus), layout, run.seq_len, row);
-  if (!prediction) {
-    row.skip_reason = FirstLine(prediction.error().message);
-    return row;
+  auto request = MakeRequest(VtrainArch(run), fmt::format("{}xa100", run.gpus), layout,
+                             run.seq_len);
+  if (!request) {
+    row.skip_reason = FirstLine(request.error().message);
+    return std::nullopt;
   }
-  row.metric = "step s";
-  row.measured = run.iteration_ms / 1e3;
-  row.predicted = prediction->step_time;
-  row.error = RelativeError(row.predicted, row.measured);
-  row.oom = prediction->oom;
+  ValidationCase c;
+  c.id = row.id;
+  c.source = row.source;
+  c.model = row.model;
+  c.metric = ValidationMetric::kStepTime;
+  c.measured = run.iteration_ms / 1e3;
+  c.request = std::move(*request);
+  return c;
+}
+
+// Predicts `c` into `row` (throughput and, when published, memory).
+void FillPrediction(const ValidationCase& c, ValidationRow& row,
+                    std::optional<double> memory_measured) {
+  auto report = Simulate(c.request);
+  if (!report) {
+    row.skip_reason = FirstLine("simulator rejects it: " + report.error().message);
+    return;
+  }
+  const StepEstimate& step = report->Best();
+  row.layout = ShortLayout(report->layout);
+  row.oom = !step.memory.Fits();
+  if (c.metric != ValidationMetric::kNone) {
+    row.metric = c.metric_name.empty() ? ToString(c.metric) : c.metric_name;
+    row.measured = c.measured;
+    row.predicted = MetricOf(c, step);
+    row.error = RelativeError(row.predicted, row.measured);
+  }
+  if (memory_measured) {
+    row.memory_measured = *memory_measured;
+    row.memory_predicted = step.memory.Total();
+    row.memory_error = RelativeError(step.memory.Total(), *memory_measured);
+  }
+}
+
+}  // namespace
+
+const char* ToString(ValidationMetric metric) {
+  switch (metric) {
+    case ValidationMetric::kTokensPerSecond:
+      return "tokens/s/GPU";
+    case ValidationMetric::kStepTime:
+      return "step s";
+    case ValidationMetric::kModelTflops:
+      return "TFLOP/s/GPU";
+    case ValidationMetric::kNone:
+      return "";
+  }
+  return "";
+}
+
+double MetricOf(const ValidationCase& c, const StepEstimate& step) {
+  switch (c.metric) {
+    case ValidationMetric::kTokensPerSecond:
+      return step.throughput.tokens_per_second_per_gpu;
+    case ValidationMetric::kStepTime:
+      return step.step_time;
+    case ValidationMetric::kModelTflops:
+      return step.throughput.model_tflops_per_gpu[static_cast<size_t>(c.convention)] *
+             c.flop_scale;
+    case ValidationMetric::kNone:
+      return 0.0;
+  }
+  return 0.0;
+}
+
+Result<double> PredictCase(const ValidationCase& c, const hw::Hardware& hardware) {
+  SimRequest request = c.request;
+  request.fleet.hardware = hardware;
+  auto report = Simulate(request);
+  if (!report) return report.error();
+  return MetricOf(c, report->analytic);
+}
+
+std::vector<ValidationCase> PrepareCases(const std::vector<PublishedRun>& published,
+                                         const std::vector<VtrainRun>& vtrain) {
+  std::vector<ValidationCase> cases;
+  for (const PublishedRun& run : published) {
+    ValidationRow row;
+    auto c = PublishedCase(run, row);
+    if (c && c->metric != ValidationMetric::kNone && Simulate(c->request)) {
+      cases.push_back(std::move(*c));
+    }
+  }
+  for (const VtrainRun& run : vtrain) {
+    ValidationRow row;
+    auto c = VtrainCase(run, row);
+    if (c && Simulate(c->request)) cases.push_back(std::move(*c));
+  }
+  return cases;
+}
+
+ValidationRow EvaluatePublishedRun(const PublishedRun& run) {
+  ValidationRow row;
+  if (auto c = PublishedCase(run, row)) FillPrediction(*c, row, run.memory_per_gpu_bytes);
+  return row;
+}
+
+ValidationRow EvaluateVtrainRun(const VtrainRun& run) {
+  ValidationRow row;
+  if (auto c = VtrainCase(run, row)) FillPrediction(*c, row, std::nullopt);
   return row;
 }
 
@@ -567,8 +639,12 @@ std::string ValidationMarkdown(const ValidationReport& report) {
       report.vtrain_file.empty() ? std::string(" (vTrain runs not given)")
                                  : fmt::format(" and `{}`", report.vtrain_file));
   md +=
-      "**The hardware efficiencies are uncalibrated spec-sheet defaults** (hwmodel presets; no "
-      "parameter was fitted to these runs and nothing is tuned per row). Predictions are sim/'s "
+      "**These are in-sample errors.** The hardware presets' efficiencies were fitted to these "
+      "same runs by `moeplan validate --fit` (10 global parameters: GEMM efficiency per GPU "
+      "generation, grouped-GEMM ratio, FP8 scale, attention scale, host time per kernel and per "
+      "step, two link efficiencies; calibration/end_to_end_fit.h); nothing is tuned per row. "
+      "The held-out errors of that fit (cross-validated by model) are in the section 'End-to-end "
+      "fit' below and are the honest estimate for unseen runs. Predictions are sim/'s "
       "analytic step estimate. Error = (predicted - measured) / measured, in the row's own "
       "quantity: tokens/s/GPU where published, else step time, else model TFLOP/s/GPU under the "
       "row's FLOP convention. Unpublished layout fields take fixed defaults (recompute none, "
@@ -641,7 +717,8 @@ nlohmann::ordered_json ValidationJson(const ValidationReport& report) {
   out["format"] = "moeplan-validation-report";
   out["version"] = 1;
   out["error"] = "(predicted - measured) / measured";
-  out["hardware_efficiencies"] = "uncalibrated spec-sheet defaults";
+  out["hardware_efficiencies"] =
+      "hwmodel presets, fitted to these runs by moeplan validate --fit (in-sample errors)";
   out["runs_file"] = report.runs_file;
   out["vtrain_file"] = report.vtrain_file;
   auto& summaries = out["summaries"] = nlohmann::ordered_json::array();

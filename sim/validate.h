@@ -22,7 +22,9 @@
 /// fsdp -> full sharding, else distributed optimizer unless it is published as off. Rows whose
 /// GPU has no hardware preset, whose precision is not stated, whose cells contradict each other
 /// (consistency_warnings), or whose layout the simulator rejects are skipped with the reason.
-/// Nothing is tuned per row; hardware efficiencies are the uncalibrated presets.
+/// Nothing is tuned per row; hardware efficiencies are the presets', whose global parameters
+/// were fitted to these runs (calibration/end_to_end_fit.h), so the report's errors are
+/// in-sample; the fit's cross-validated errors are the held-out estimate.
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -38,6 +40,8 @@
 #include "laws/arch.h"
 #include "laws/support/result.h"
 #include "sim/layout.h"
+#include "sim/model_profile.h"
+#include "sim/simulate.h"
 
 namespace moeplan::sim {
 
@@ -114,6 +118,35 @@ struct ValidationRow {
 
 ValidationRow EvaluatePublishedRun(const PublishedRun& run);
 ValidationRow EvaluateVtrainRun(const VtrainRun& run);
+
+/// The quantity a run is compared in.
+enum class ValidationMetric : uint8_t { kTokensPerSecond, kStepTime, kModelTflops, kNone };
+/// "tokens/s/GPU", "step s", "TFLOP/s/GPU", "".
+const char* ToString(ValidationMetric metric);
+
+/// A run prepared for repeated prediction: what calibration/end_to_end_fit.h fits hardware
+/// parameters to. The request asks for the analytic estimate only.
+struct ValidationCase {
+  std::string id;
+  std::string source;
+  std::string model;
+  bool moe = false;
+  SimRequest request;
+  ValidationMetric metric = ValidationMetric::kNone;
+  FlopConvention convention = FlopConvention::kCausal;  ///< for kModelTflops
+  double flop_scale = 1.0;                              ///< for kModelTflops
+  std::string metric_name;                              ///< report label when not the default
+  double measured = 0.0;
+};
+
+/// The predicted value of `c`'s metric from one step estimate.
+double MetricOf(const ValidationCase& c, const StepEstimate& step);
+/// The prediction of `c`'s metric on `hardware` (replacing the request's fleet hardware).
+[[nodiscard]] Result<double> PredictCase(const ValidationCase& c, const hw::Hardware& hardware);
+/// Every run that EvaluatePublishedRun / EvaluateVtrainRun would compare in a throughput
+/// metric, as cases (skipped and rejected runs left out), in file order.
+std::vector<ValidationCase> PrepareCases(const std::vector<PublishedRun>& published,
+                                         const std::vector<VtrainRun>& vtrain);
 
 /// Error statistics of one group of rows.
 struct ErrorSummary {

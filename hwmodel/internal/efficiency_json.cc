@@ -11,7 +11,7 @@ constexpr NumberRange kNonNegative = NumberRange::kNonNegative;
 
 GemmParams ReadGemm(const JsonObject& o) {
   o.RejectUnknownKeys({"tile_m", "tile_n", "compute_efficiency", "grouped_compute_efficiency",
-                       "k_half", "memory_efficiency"});
+                       "k_half", "memory_efficiency", "fp8_efficiency_scale"});
   GemmParams p;
   p.tile_m = o.OptionalInt("tile_m", 1, 4096).value_or(p.tile_m);
   p.tile_n = o.OptionalInt("tile_n", 1, 4096).value_or(p.tile_n);
@@ -20,6 +20,16 @@ GemmParams ReadGemm(const JsonObject& o) {
       ReadNumberOr(o, "grouped_compute_efficiency", kFraction, p.grouped_compute_efficiency);
   p.k_half = ReadNumberOr(o, "k_half", kNonNegative, p.k_half);
   p.memory_efficiency = ReadNumberOr(o, "memory_efficiency", kFraction, p.memory_efficiency);
+  p.fp8_efficiency_scale =
+      ReadNumberOr(o, "fp8_efficiency_scale", kFraction, p.fp8_efficiency_scale);
+  return p;
+}
+
+HostParams ReadHost(const JsonObject& o) {
+  o.RejectUnknownKeys({"per_kernel", "per_step"});
+  HostParams p;
+  p.per_kernel = ReadNumberOr(o, "per_kernel", kNonNegative, p.per_kernel);
+  p.per_step = ReadNumberOr(o, "per_step", kNonNegative, p.per_step);
   return p;
 }
 
@@ -74,7 +84,8 @@ nlohmann::ordered_json LinkToJson(const LinkEfficiency& link) {
 }  // namespace
 
 EfficiencyParams ReadEfficiency(const JsonObject& o) {
-  o.RejectUnknownKeys({"source", "launch_overhead", "gemm", "attention", "memory", "collective"});
+  o.RejectUnknownKeys(
+      {"source", "launch_overhead", "gemm", "attention", "memory", "collective", "host"});
   EfficiencyParams e;
   e.source = o.OptionalString("source").value_or(e.source);
   e.launch_overhead = ReadNumberOr(o, "launch_overhead", kNonNegative, e.launch_overhead);
@@ -84,6 +95,7 @@ EfficiencyParams ReadEfficiency(const JsonObject& o) {
   if (auto collective = o.OptionalObject("collective")) {
     e.collective = ReadCollective(*collective);
   }
+  if (auto host = o.OptionalObject("host")) e.host = ReadHost(*host);
   return e;
 }
 
@@ -97,7 +109,8 @@ nlohmann::ordered_json EfficiencyToJson(const EfficiencyParams& e) {
                {"compute_efficiency", g.compute_efficiency},
                {"grouped_compute_efficiency", g.grouped_compute_efficiency},
                {"k_half", g.k_half},
-               {"memory_efficiency", g.memory_efficiency}};
+               {"memory_efficiency", g.memory_efficiency},
+               {"fp8_efficiency_scale", g.fp8_efficiency_scale}};
   const AttentionParams& a = e.attention;
   j["attention"] = {{"forward_efficiency", a.forward_efficiency},
                     {"backward_efficiency", a.backward_efficiency},
@@ -111,6 +124,7 @@ nlohmann::ordered_json EfficiencyToJson(const EfficiencyParams& e) {
   j["collective"] = {{"call_overhead", c.call_overhead},
                      {"scale_up", LinkToJson(c.scale_up)},
                      {"scale_out", LinkToJson(c.scale_out)}};
+  j["host"] = {{"per_kernel", e.host.per_kernel}, {"per_step", e.host.per_step}};
   return j;
 }
 

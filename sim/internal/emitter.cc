@@ -44,7 +44,14 @@ void Emitter::AddToPhase(Phase phase, double seconds) {
   }
 }
 
+void Emitter::CountKernels(Phase phase, int64_t count) {
+  const double n = static_cast<double>(count);
+  kernels_[Index(phase)] += n;
+  if (phase == Phase::kForward && recomputable_) recompute_kernels_[Index(Recompute::kFull)] += n;
+}
+
 void Emitter::AddCompute(Phase phase, OpClass op_class, double seconds, double flops) {
+  CountKernels(phase, 1);
   cost_.compute[Index(op_class)] += seconds;
   cost_.flops += flops;
   if (phase == Phase::kForward && recomputable_) {
@@ -55,6 +62,7 @@ void Emitter::AddCompute(Phase phase, OpClass op_class, double seconds, double f
 
 void Emitter::AddSelectiveRecompute(double seconds, double flops) {
   if (!recomputable_) return;
+  recompute_kernels_[Index(Recompute::kSelective)] += 1.0;
   cost_.recompute[Index(Recompute::kSelective)] += seconds;
   cost_.recompute_flops[Index(Recompute::kSelective)] += flops;
 }
@@ -109,6 +117,14 @@ LinearTimes Emitter::GroupedLinear(const char* name, OpClass op_class,
   AddCompute(Phase::kForward, op_class, fwd.time, fwd.flops);
   AddCompute(Phase::kBackwardInput, op_class, dgrad.time, dgrad.flops);
   AddCompute(Phase::kBackwardWeight, op_class, wgrad.time, wgrad.flops);
+  // Transformer Engine's GroupedLinear launches one GEMM per local expert (a loop of cuBLAS
+  // calls), so the host dispatches tokens.size() kernels per pass, not one.
+  const auto extra = static_cast<int64_t>(tokens.size()) - 1;
+  if (extra > 0) {
+    for (Phase phase : {Phase::kForward, Phase::kBackwardInput, Phase::kBackwardWeight}) {
+      CountKernels(phase, extra);
+    }
+  }
   int64_t rows = 0;
   for (int64_t t : tokens) rows += t;
   if (ops_ != nullptr) {
@@ -182,6 +198,7 @@ double Emitter::CommSeconds(const char* name, CommKind kind, Phase phase, double
   const double time = seconds * static_cast<double>(count);
   if (time <= 0.0) return 0.0;
   const double exposed = std::max(0.0, time - hide);
+  CountKernels(phase, count);
   cost_.comm[Index(kind)] += time;
   cost_.exposed[Index(kind)] += exposed;
   AddToPhase(phase, exposed);
@@ -194,7 +211,35 @@ double Emitter::CommSeconds(const char* name, CommKind kind, Phase phase, double
   return exposed;
 }
 
+void Emitter::ApplyHostFloor() {
+  const double per_kernel = hardware().efficiency.host.per_kernel;
+  if (per_kernel <= 0.0) return;
+  const auto host_bound = Index(OpClass::kHostBound);
+  // Forward: the pass takes max(GPU seconds, kernels x per_kernel).
+  const double forward_floor = kernels_[Index(Phase::kForward)] * per_kernel;
+  const double forward_extra = std::max(0.0, forward_floor - cost_.forward);
+  cost_.forward += forward_extra;
+  cost_.compute[host_bound] += forward_extra;
+  // Backward: data and weight gradients interleave in one pass, so they share one floor.
+  const double backward_kernels =
+      kernels_[Index(Phase::kBackwardInput)] + kernels_[Index(Phase::kBackwardWeight)];
+  const double backward_gpu = cost_.backward_input + cost_.backward_weight;
+  const double backward_extra = std::max(0.0, backward_kernels * per_kernel - backward_gpu);
+  cost_.backward_input += backward_extra;
+  cost_.compute[host_bound] += backward_extra;
+  // A recomputed forward runs inside the backward pass: the pass with it takes
+  // max(GPU + recompute, (kernels + recomputed kernels) x per_kernel); what that adds over the
+  // floored backward is the recompute cost of the mode (>= 0 since both terms grew).
+  const double floored_backward = backward_gpu + backward_extra;
+  for (size_t mode = 0; mode < kNumRecomputeModes; ++mode) {
+    const double gpu = backward_gpu + cost_.recompute[mode];
+    const double host = (backward_kernels + recompute_kernels_[mode]) * per_kernel;
+    cost_.recompute[mode] = std::max(gpu, host) - floored_backward;
+  }
+}
+
 void Emitter::Finish() {
+  ApplyHostFloor();
   const double input = saved_[Index(Saved::kLayerInput)];
   const double core = saved_[Index(Saved::kCoreAttention)];
   const double internal = saved_[Index(Saved::kInternal)];

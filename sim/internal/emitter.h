@@ -100,7 +100,9 @@ class Emitter {
            : phase == Phase::kBackwardInput ? cost_.backward_input
                                             : cost_.backward_weight;
   }
-  /// Fills the activation and transient bytes of every recompute mode.
+  /// Fills the activation and transient bytes of every recompute mode and applies the host
+  /// dispatch floor: each pass of the block takes at least its kernels x
+  /// hw::HostParams::per_kernel (the excess is reported as OpClass::kHostBound).
   void Finish();
 
   const LowerContext& ctx() const { return ctx_; }
@@ -108,6 +110,9 @@ class Emitter {
 
  private:
   void AddCompute(Phase phase, OpClass op_class, double seconds, double flops);
+  /// Counts `count` kernel launches in `phase` (and in the recomputed forward when it applies).
+  void CountKernels(Phase phase, int64_t count);
+  void ApplyHostFloor();
   void AddToPhase(Phase phase, double seconds);
   void Record(const char* name, std::string shape, OpClass op_class, Phase phase, double flops,
               double bytes, double time, double exposed, bool is_comm, CommKind comm);
@@ -118,6 +123,8 @@ class Emitter {
   const char* block_;
   bool recomputable_ = false;
   std::array<double, 4> saved_{};
+  std::array<double, 3> kernels_{};  ///< launches by Phase
+  std::array<double, kNumRecomputeModes> recompute_kernels_{};
   double transient_ = 0.0;
 };
 

@@ -94,7 +94,7 @@ TEST(HardwareJsonTest, BaseInheritsAndOverridesFieldByField) {
   EXPECT_EQ(h->efficiency.source, "fit to profile x");
   EXPECT_DOUBLE_EQ(h->efficiency.gemm.compute_efficiency, 0.71);
   EXPECT_EQ(h->efficiency.gemm.tile_m, 128);  // kept
-  EXPECT_EQ(h->efficiency.attention, AttentionParams{});
+  EXPECT_EQ(h->efficiency.attention, H100().efficiency.attention);  // kept from the preset
 }
 
 TEST(HardwareJsonTest, BaseNullRemovesFp8) {

@@ -4,7 +4,7 @@
 /// hardware of tests/hwmodel/toy_hardware.h on which only FLOPs and wire bytes cost time:
 /// no launch or call overheads, no latencies, GEMM tiles of 1 x 1 on one SM (no quantisation),
 /// unbounded HBM bandwidth (memory-bound kernels and memory rooflines cost ~0), links at full
-/// efficiency. Then a GEMM takes 2 M N K / (1e15 x 0.5) s, attention FLOPs / (1e15 x 0.5) in
+/// efficiency, no host dispatch time. Then a GEMM takes 2 M N K / (1e15 x 0.5) s, attention FLOPs / (1e15 x 0.5) in
 /// forward and / (1e15 x 0.25) in backward, a collective its ring wire bytes / bandwidth.
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -27,6 +27,8 @@ inline hw::Hardware IdealHardware() {
   e.gemm.tile_m = 1;
   e.gemm.tile_n = 1;
   e.collective.call_overhead = 0.0;
+  e.host.per_kernel = 0.0;  // the host never holds the GPU back
+  e.host.per_step = 0.0;
   return h;
 }
 

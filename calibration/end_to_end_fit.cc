@@ -1,0 +1,272 @@
+//===- calibration/end_to_end_fit.cc - Fit to measured training runs ------===//
+#include "calibration/end_to_end_fit.h"
+
+#include <fmt/format.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace moeplan::calibration {
+namespace {
+
+// Parameter order of the solver.
+enum Index : size_t {
+  kGemmAmpere,
+  kGemmHopper,
+  kGemmBlackwell,
+  kGroupedRatio,
+  kFp8Scale,
+  kAttentionScale,
+  kHostPerKernel,
+  kHostPerStep,
+  kScaleUp,
+  kScaleOut,
+  kNumParams
+};
+
+std::vector<BoundedParam> Bounds(const EndToEndParams& start) {
+  // Efficiencies stay physical (<= 1); the attention scale may raise the uncalibrated 0.6/0.5
+  // defaults up to 1 (Apply caps the product); host times span decades (log scale).
+  return {
+      {"efficiency.gemm.compute_efficiency (Ampere)", 0.3, 1.0, false, start.gemm_ampere},
+      {"efficiency.gemm.compute_efficiency (Hopper)", 0.3, 1.0, false, start.gemm_hopper},
+      {"efficiency.gemm.compute_efficiency (Blackwell)", 0.3, 1.0, false, start.gemm_blackwell},
+      {"grouped / dense GEMM efficiency", 0.3, 1.0, false, start.grouped_ratio},
+      {"efficiency.gemm.fp8_efficiency_scale", 0.3, 1.0, false, std::min(start.fp8_scale, 0.99)},
+      {"attention efficiency scale", 0.3, 1.6, false, start.attention_scale},
+      {"efficiency.host.per_kernel", 1e-7, 2e-4, true, start.host_per_kernel},
+      {"efficiency.host.per_step", 1e-5, 1.0, true, std::max(start.host_per_step, 1e-3)},
+      {"efficiency.collective.scale_up.max_efficiency", 0.2, 1.0, false,
+       start.scale_up_efficiency},
+      {"efficiency.collective.scale_out.max_efficiency", 0.2, 1.0, false,
+       std::min(start.scale_out_efficiency, 0.99)},
+  };
+}
+
+EndToEndParams FromValues(std::span<const double> v) {
+  EndToEndParams p;
+  p.gemm_ampere = v[kGemmAmpere];
+  p.gemm_hopper = v[kGemmHopper];
+  p.gemm_blackwell = v[kGemmBlackwell];
+  p.grouped_ratio = v[kGroupedRatio];
+  p.fp8_scale = v[kFp8Scale];
+  p.attention_scale = v[kAttentionScale];
+  p.host_per_kernel = v[kHostPerKernel];
+  p.host_per_step = v[kHostPerStep];
+  p.scale_up_efficiency = v[kScaleUp];
+  p.scale_out_efficiency = v[kScaleOut];
+  return p;
+}
+
+bool IsVtrain(const sim::ValidationCase& c) {
+  return c.source == "vtrain";
+}
+
+// log(predicted / measured) of every case under `params`, in parallel (each slot written by
+// one task: deterministic whatever the thread count). Cases the simulator rejects get NaN.
+std::vector<double> LogErrors(const std::vector<const sim::ValidationCase*>& cases,
+                              const EndToEndParams& params) {
+  std::vector<double> out(cases.size());
+  tbb::parallel_for(size_t{0}, cases.size(), [&](size_t i) {
+    const sim::ValidationCase& c = *cases[i];
+    Result<double> predicted = sim::PredictCase(c, params.Apply(c.request.fleet.hardware));
+    out[i] = predicted && *predicted > 0.0 ? std::log(*predicted / c.measured)
+                                           : std::numeric_limits<double>::quiet_NaN();
+  });
+  return out;
+}
+
+FitErrors ErrorsOf(const std::vector<double>& log_errors,
+                   const std::vector<const sim::ValidationCase*>& cases, auto select) {
+  std::vector<double> abs;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (select(*cases[i]) && std::isfinite(log_errors[i])) {
+      abs.push_back(std::abs(std::exp(log_errors[i]) - 1.0));
+    }
+  }
+  FitErrors e;
+  e.cases = static_cast<int64_t>(abs.size());
+  if (abs.empty()) return e;
+  double sum = 0.0;
+  for (double a : abs) sum += a;
+  e.mean_abs = sum / static_cast<double>(abs.size());
+  e.median_abs = sim::Median(abs);
+  return e;
+}
+
+struct Groups {
+  FitErrors published, dense, moe, vtrain;
+};
+
+Groups GroupErrors(const std::vector<double>& log_errors,
+                   const std::vector<const sim::ValidationCase*>& cases) {
+  Groups g;
+  g.published = ErrorsOf(log_errors, cases, [](auto& c) { return !IsVtrain(c); });
+  g.dense = ErrorsOf(log_errors, cases, [](auto& c) { return !IsVtrain(c) && !c.moe; });
+  g.moe = ErrorsOf(log_errors, cases, [](auto& c) { return !IsVtrain(c) && c.moe; });
+  g.vtrain = ErrorsOf(log_errors, cases, [](auto& c) { return IsVtrain(c); });
+  return g;
+}
+
+// One robust fit on `cases`.
+Result<std::pair<EndToEndParams, SolverSummary>> FitOnce(
+    const std::vector<const sim::ValidationCase*>& cases, const EndToEndFitOptions& options) {
+  int64_t published = 0, vtrain = 0;
+  for (const sim::ValidationCase* c : cases) (IsVtrain(*c) ? vtrain : published)++;
+  // Residuals are scaled by sqrt(weight): the squared (Huber-quadratic) part then carries the
+  // weight exactly.
+  const double vtrain_weight =
+      vtrain > 0 && published > 0
+          ? options.vtrain_total_weight * static_cast<double>(published) / static_cast<double>(vtrain)
+          : 1.0;
+  const double vtrain_scale = std::sqrt(vtrain_weight);
+  const std::vector<BoundedParam> bounds = Bounds(EndToEndParams{});
+  auto residuals = [&](std::span<const double> values, std::span<double> out) {
+    const std::vector<double> errors = LogErrors(cases, FromValues(values));
+    for (size_t i = 0; i < cases.size(); ++i) {
+      // A rejected case costs a fixed, large residual rather than stopping the fit.
+      const double e = std::isfinite(errors[i]) ? errors[i] : 5.0;
+      out[i] = IsVtrain(*cases[i]) ? vtrain_scale * e : e;
+    }
+  };
+  Result<SolverSummary> summary =
+      SolveRobust(bounds, static_cast<int>(cases.size()), residuals, options.solver);
+  if (!summary) return summary.error();
+  return std::pair{FromValues(summary->values), std::move(*summary)};
+}
+
+}  // namespace
+
+GpuGeneration GenerationOf(const hw::Hardware& hardware) {
+  const std::string& n = hardware.name;
+  if (n.starts_with("a100")) return GpuGeneration::kAmpere;
+  if (n.starts_with("h100") || n.starts_with("h200") || n.starts_with("h800")) {
+    return GpuGeneration::kHopper;
+  }
+  if (n.starts_with("b200") || n.starts_with("gb200")) return GpuGeneration::kBlackwell;
+  return GpuGeneration::kOther;
+}
+
+hw::Hardware EndToEndParams::Apply(const hw::Hardware& base) const {
+  hw::Hardware h = base;
+  hw::EfficiencyParams& e = h.efficiency;
+  double gemm = e.gemm.compute_efficiency;
+  switch (GenerationOf(base)) {
+    case GpuGeneration::kAmpere:
+      gemm = gemm_ampere;
+      break;
+    case GpuGeneration::kHopper:
+      gemm = gemm_hopper;
+      break;
+    case GpuGeneration::kBlackwell:
+      gemm = gemm_blackwell;
+      break;
+    case GpuGeneration::kOther:
+      break;
+  }
+  e.gemm.compute_efficiency = gemm;
+  e.gemm.grouped_compute_efficiency = gemm * grouped_ratio;
+  e.gemm.fp8_efficiency_scale = fp8_scale;
+  const hw::AttentionParams defaults;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * attention_scale);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * attention_scale);
+  e.host.per_kernel = host_per_kernel;
+  e.host.per_step = host_per_step;
+  e.collective.scale_up.max_efficiency = scale_up_efficiency;
+  e.collective.scale_out.max_efficiency = scale_out_efficiency;
+  return h;
+}
+
+nlohmann::ordered_json EndToEndParams::ToJson() const {
+  return {{"gemm_compute_efficiency",
+           {{"ampere", gemm_ampere}, {"hopper", gemm_hopper}, {"blackwell", gemm_blackwell}}},
+          {"grouped_over_dense_gemm_efficiency", grouped_ratio},
+          {"fp8_efficiency_scale", fp8_scale},
+          {"attention_efficiency_scale", attention_scale},
+          {"host_per_kernel_s", host_per_kernel},
+          {"host_per_step_s", host_per_step},
+          {"scale_up_max_efficiency", scale_up_efficiency},
+          {"scale_out_max_efficiency", scale_out_efficiency}};
+}
+
+nlohmann::ordered_json EndToEndFit::ToJson() const {
+  auto errors = [](const FitErrors& e) {
+    return nlohmann::ordered_json{
+        {"cases", e.cases}, {"median_abs_error", e.median_abs}, {"mean_abs_error", e.mean_abs}};
+  };
+  nlohmann::ordered_json j;
+  j["params"] = params.ToJson();
+  j["converged"] = summary.converged;
+  j["stop_reason"] = summary.stop_reason;
+  j["iterations"] = summary.iterations;
+  j["in_sample"] = {{"published", errors(published)},
+                    {"published_dense", errors(dense)},
+                    {"published_moe", errors(moe)},
+                    {"vtrain", errors(vtrain)}};
+  j["cross_validation"] = {{"folds", folds},
+                           {"split", "by model: all runs of a model held out together"},
+                           {"published", errors(cv_published)},
+                           {"published_dense", errors(cv_dense)},
+                           {"published_moe", errors(cv_moe)},
+                           {"vtrain", errors(cv_vtrain)}};
+  return j;
+}
+
+Result<EndToEndFit> FitEndToEnd(const std::vector<sim::ValidationCase>& cases,
+                                const EndToEndFitOptions& options) {
+  if (cases.empty()) return Error{"end-to-end fit: no measured runs to fit"};
+  std::vector<const sim::ValidationCase*> all;
+  for (const sim::ValidationCase& c : cases) all.push_back(&c);
+  auto fitted = FitOnce(all, options);
+  if (!fitted) return fitted.error();
+  if (!fitted->second.converged) {
+    return Error{"end-to-end fit did not converge: " + fitted->second.stop_reason};
+  }
+  EndToEndFit fit;
+  fit.params = fitted->first;
+  fit.summary = std::move(fitted->second);
+  const Groups in_sample = GroupErrors(LogErrors(all, fit.params), all);
+  fit.published = in_sample.published;
+  fit.dense = in_sample.dense;
+  fit.moe = in_sample.moe;
+  fit.vtrain = in_sample.vtrain;
+
+  if (options.folds >= 2) {
+    fit.folds = options.folds;
+    std::set<std::string> models;
+    for (const sim::ValidationCase& c : cases) models.insert(c.model);
+    std::map<std::string, int> fold_of;
+    int next = 0;
+    for (const std::string& model : models) fold_of[model] = next++ % options.folds;
+    std::vector<double> held_out(all.size(), std::numeric_limits<double>::quiet_NaN());
+    for (int fold = 0; fold < options.folds; ++fold) {
+      std::vector<const sim::ValidationCase*> train, test;
+      std::vector<size_t> test_index;
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (fold_of[all[i]->model] == fold) {
+          test.push_back(all[i]);
+          test_index.push_back(i);
+        } else {
+          train.push_back(all[i]);
+        }
+      }
+      if (test.empty() || train.empty()) continue;
+      auto fold_fit = FitOnce(train, options);
+      if (!fold_fit) return fold_fit.error();
+      const std::vector<double> errors = LogErrors(test, fold_fit->first);
+      for (size_t k = 0; k < test.size(); ++k) held_out[test_index[k]] = errors[k];
+    }
+    const Groups cv = GroupErrors(held_out, all);
+    fit.cv_published = cv.published;
+    fit.cv_dense = cv.dense;
+    fit.cv_moe = cv.moe;
+    fit.cv_vtrain = cv.vtrain;
+  }
+  return fit;
+}
+
+}  // namespace moeplan::calibration

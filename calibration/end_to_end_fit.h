@@ -1,0 +1,95 @@
+//===- calibration/end_to_end_fit.h - Fit to measured training runs -*- C++ -*-===//
+/// \file
+/// Fits a small set of global hardware-model parameters to measured end-to-end training runs
+/// (the published runs and vTrain steps of sim/validate.h), for devices that have no kernel
+/// profile yet. Kernel profiles (calibration/calibrate.h) pin each efficiency from single
+/// kernels; this fit instead asks which few numbers make whole training steps come out
+/// right, so it can only see what varies across the runs. The parameters:
+///
+///   gemm.compute_efficiency per GPU generation (Ampere A100; Hopper H100/H200/H800;
+///     Blackwell B200/GB200) -- grouped_compute_efficiency follows it by a fitted ratio;
+///   gemm.fp8_efficiency_scale; an attention-efficiency scale (forward and backward together);
+///   host.per_kernel and host.per_step (hw::HostParams); the maximum bus efficiency of the
+///   scale-up and scale-out tiers.
+///
+/// Objective: the robust Levenberg-Marquardt of calibration/robust_lm.h on residuals
+/// log(predicted / measured) (Huber, scale 0.1 by default); vTrain cases are weighted so that
+/// they count as much in total as the published ones (1,440 single-node steps of one model
+/// family must not swamp 129 runs of every kind).
+///
+/// Honest error: k-fold cross-validation by *model* (every run of a model is held out
+/// together, the parameters are refitted on the rest, the held-out runs are predicted), so
+/// the reported held-out error is that of a model the fit never saw.
+///
+///   auto cases = sim::PrepareCases(runs, vtrain);
+///   Result<EndToEndFit> fit = FitEndToEnd(cases, {});
+/// Not thread-safe across calls sharing options; each call uses oneTBB internally.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "calibration/robust_lm.h"
+#include "hwmodel/hardware.h"
+#include "laws/support/result.h"
+#include "sim/validate.h"
+
+namespace moeplan::calibration {
+
+/// GPU generations with their own fitted GEMM efficiency.
+enum class GpuGeneration : uint8_t { kAmpere, kHopper, kBlackwell, kOther };
+/// The generation of a hardware preset name ("h100-sxm" -> kHopper).
+GpuGeneration GenerationOf(const hw::Hardware& hardware);
+
+/// The fitted values (physical units).
+struct EndToEndParams {
+  double gemm_ampere = 0.8, gemm_hopper = 0.8, gemm_blackwell = 0.8;
+  double grouped_ratio = 0.9375;  ///< grouped / dense GEMM efficiency
+  double fp8_scale = 1.0;
+  double attention_scale = 1.0;  ///< multiplies forward and backward attention efficiency
+  double host_per_kernel = 10e-6;
+  double host_per_step = 0.0;
+  double scale_up_efficiency = 0.8;
+  double scale_out_efficiency = 0.9;
+
+  /// `base` with these parameters applied (GEMM efficiency only for fitted generations).
+  hw::Hardware Apply(const hw::Hardware& base) const;
+  nlohmann::ordered_json ToJson() const;
+};
+
+struct EndToEndFitOptions {
+  SolverOptions solver;
+  /// Folds of the cross-validation by model; 0 or 1: none.
+  int folds = 5;
+  /// Total weight of the vTrain cases relative to the published ones.
+  double vtrain_total_weight = 1.0;
+};
+
+/// Errors of one set of predictions.
+struct FitErrors {
+  int64_t cases = 0;
+  double median_abs = 0.0;  ///< median |predicted / measured - 1|
+  double mean_abs = 0.0;
+};
+
+struct EndToEndFit {
+  EndToEndParams params;
+  SolverSummary summary;
+  /// In-sample errors with the fitted parameters (published, published dense / MoE, vTrain).
+  FitErrors published, dense, moe, vtrain;
+  /// Held-out errors of the cross-validation (each case predicted by the fold that left its
+  /// model out); zero cases when folds < 2.
+  FitErrors cv_published, cv_dense, cv_moe, cv_vtrain;
+  int folds = 0;
+  nlohmann::ordered_json ToJson() const;
+};
+
+/// Fits the parameters to `cases`. Errors: no cases, a case the simulator rejects, or a fit
+/// that does not converge (the message says why).
+[[nodiscard]] Result<EndToEndFit> FitEndToEnd(const std::vector<sim::ValidationCase>& cases,
+                                              const EndToEndFitOptions& options);
+
+}  // namespace moeplan::calibration
