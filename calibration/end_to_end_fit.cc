@@ -40,8 +40,7 @@ std::vector<BoundedParam> Bounds(const EndToEndParams& start) {
       {"attention efficiency scale", 0.3, 1.6, false, start.attention_scale},
       {"efficiency.host.per_kernel", 1e-7, 2e-4, true, start.host_per_kernel},
       {"efficiency.host.per_step", 1e-5, 1.0, true, std::max(start.host_per_step, 1e-3)},
-      {"efficiency.collective.scale_up.max_efficiency", 0.2, 1.0, false,
-       start.scale_up_efficiency},
+      {"efficiency.collective.scale_up.max_efficiency", 0.2, 1.0, false, start.scale_up_efficiency},
       {"efficiency.collective.scale_out.max_efficiency", 0.2, 1.0, false,
        std::min(start.scale_out_efficiency, 0.99)},
   };
@@ -119,10 +118,10 @@ Result<std::pair<EndToEndParams, SolverSummary>> FitOnce(
   for (const sim::ValidationCase* c : cases) (IsVtrain(*c) ? vtrain : published)++;
   // Residuals are scaled by sqrt(weight): the squared (Huber-quadratic) part then carries the
   // weight exactly.
-  const double vtrain_weight =
-      vtrain > 0 && published > 0
-          ? options.vtrain_total_weight * static_cast<double>(published) / static_cast<double>(vtrain)
-          : 1.0;
+  const double vtrain_weight = vtrain > 0 && published > 0
+                                   ? options.vtrain_total_weight * static_cast<double>(published) /
+                                         static_cast<double>(vtrain)
+                                   : 1.0;
   const double vtrain_scale = std::sqrt(vtrain_weight);
   const std::vector<BoundedParam> bounds = Bounds(EndToEndParams{});
   auto residuals = [&](std::span<const double> values, std::span<double> out) {

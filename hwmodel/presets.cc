@@ -227,8 +227,10 @@ std::vector<HardwarePreset> BuildPresets() {
     std::string name = hardware.name;
     presets.push_back({std::move(name), std::move(aliases), std::move(hardware)});
   };
-  add(WithFittedEfficiency(A100Sxm80(), kAmpereFit), {"a100", "a100-80gb", "a100-sxm", "a100-sxm4", "a100-sxm4-80gb"});
-  add(WithFittedEfficiency(H100Sxm(), kHopperFit), {"h100", "h100-sxm5", "h100-80gb", "h100-sxm-80gb"});
+  add(WithFittedEfficiency(A100Sxm80(), kAmpereFit),
+      {"a100", "a100-80gb", "a100-sxm", "a100-sxm4", "a100-sxm4-80gb"});
+  add(WithFittedEfficiency(H100Sxm(), kHopperFit),
+      {"h100", "h100-sxm5", "h100-80gb", "h100-sxm-80gb"});
   add(WithFittedEfficiency(H800Sxm(), kHopperFit), {"h800", "h800-sxm5"});
   add(WithFittedEfficiency(H200Sxm(), kHopperFit), {"h200", "h200-sxm5", "h200-141gb"});
   add(WithFittedEfficiency(Mi300x(), kNoFit), {"mi300", "mi300x-oam"});

@@ -216,7 +216,8 @@ StepEstimate EstimateStep(const ModelProfile& profile, const LoweredModel& lower
   est.optimizer = OptimizerTime(l, hardware, dense, expert);
   est.compute_by_class[static_cast<size_t>(OpClass::kOptimizer)] = est.optimizer;
   // The framework's fixed host work per step (hw::HostParams::per_step).
-  est.compute_by_class[static_cast<size_t>(OpClass::kHostBound)] += hardware.efficiency.host.per_step;
+  est.compute_by_class[static_cast<size_t>(OpClass::kHostBound)] +=
+      hardware.efficiency.host.per_step;
 
   for (double seconds : est.compute_by_class) est.compute += seconds;
   for (double seconds : est.exposed_by_kind) est.exposed_comm += seconds;

@@ -445,8 +445,8 @@ std::optional<ValidationCase> VtrainCase(const VtrainRun& run, ValidationRow& ro
   layout.recompute = Recompute::kFull;
   layout.sharding = Sharding::kNone;  // no distributed optimizer
   row.layout = ShortLayout(layout);
-  auto request = MakeRequest(VtrainArch(run), fmt::format("{}xa100", run.gpus), layout,
-                             run.seq_len);
+  auto request =
+      MakeRequest(VtrainArch(run), fmt::format("{}xa100", run.gpus), layout, run.seq_len);
   if (!request) {
     row.skip_reason = FirstLine(request.error().message);
     return std::nullopt;
@@ -508,8 +508,7 @@ double MetricOf(const ValidationCase& c, const StepEstimate& step) {
     case ValidationMetric::kStepTime:
       return step.step_time;
     case ValidationMetric::kModelTflops:
-      return step.throughput.model_tflops_per_gpu[static_cast<size_t>(c.convention)] *
-             c.flop_scale;
+      return step.throughput.model_tflops_per_gpu[static_cast<size_t>(c.convention)] * c.flop_scale;
     case ValidationMetric::kNone:
       return 0.0;
   }

@@ -93,7 +93,7 @@ TEST(HardwareJsonTest, BaseInheritsAndOverridesFieldByField) {
   EXPECT_DOUBLE_EQ(h->scale_out.latency, 5e-6);    // overridden
   EXPECT_EQ(h->efficiency.source, "fit to profile x");
   EXPECT_DOUBLE_EQ(h->efficiency.gemm.compute_efficiency, 0.71);
-  EXPECT_EQ(h->efficiency.gemm.tile_m, 128);  // kept
+  EXPECT_EQ(h->efficiency.gemm.tile_m, 128);                        // kept
   EXPECT_EQ(h->efficiency.attention, H100().efficiency.attention);  // kept from the preset
 }
 

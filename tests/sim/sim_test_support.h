@@ -4,8 +4,9 @@
 /// hardware of tests/hwmodel/toy_hardware.h on which only FLOPs and wire bytes cost time:
 /// no launch or call overheads, no latencies, GEMM tiles of 1 x 1 on one SM (no quantisation),
 /// unbounded HBM bandwidth (memory-bound kernels and memory rooflines cost ~0), links at full
-/// efficiency, no host dispatch time. Then a GEMM takes 2 M N K / (1e15 x 0.5) s, attention FLOPs / (1e15 x 0.5) in
-/// forward and / (1e15 x 0.25) in backward, a collective its ring wire bytes / bandwidth.
+/// efficiency, no host dispatch time. Then a GEMM takes 2 M N K / (1e15 x 0.5) s, attention FLOPs /
+/// (1e15 x 0.5) in forward and / (1e15 x 0.25) in backward, a collective its ring wire bytes /
+/// bandwidth.
 //===----------------------------------------------------------------------===//
 #pragma once
 
