@@ -14,6 +14,19 @@ void RegisterEvalCommand(CLI::App& app, CommandBody& run);
 /// `moeplan fit RUNS.csv --law FORM ...`: robust fit of a scaling law (cli/fit_command.cc).
 void RegisterFitCommand(CLI::App& app, CommandBody& run);
 
+/// `moeplan fit-phases RESULTS.csv [--out LAWS.json] [--report R.json|--json]`: optima, power
+/// laws, rank tests of d and near-optimal bands of two-phase experiments
+/// (cli/fit_phases_command.cc).
+void RegisterFitPhasesCommand(CLI::App& app, CommandBody& run);
+
+/// `moeplan design --compute C1,C2,...`: the runs of the two-phase experiment as a runs manifest
+/// (CSV, JSON) and Hugging Face configs (cli/design_command.cc).
+void RegisterDesignCommand(CLI::App& app, CommandBody& run);
+
+/// `moeplan recommend --compute C [--laws FILE]`: a budget to a complete architecture, tokens,
+/// learning rate and batch size (cli/recommend_command.cc).
+void RegisterRecommendCommand(CLI::App& app, CommandBody& run);
+
 /// `moeplan profile ...` and `moeplan trace -- CMD`: CUPTI measurements (cli/profile_command.cc).
 void RegisterProfileCommand(CLI::App& app, CommandBody& run);
 

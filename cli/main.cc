@@ -15,9 +15,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "moeplan 0.1.0");
   CommandBody run;
   for (CommandRegistrar registrar :
-       {&RegisterEvalCommand, &RegisterFitCommand, &RegisterProfileCommand,
-        &RegisterCalibrateCommand, &RegisterSimCommand, &RegisterPlanCommand,
-        &RegisterSweepCommand, &RegisterValidateCommand}) {
+       {&RegisterEvalCommand, &RegisterFitCommand, &RegisterFitPhasesCommand,
+        &RegisterDesignCommand, &RegisterRecommendCommand, &RegisterProfileCommand,
+        &RegisterCalibrateCommand, &RegisterSimCommand, &RegisterPlanCommand, &RegisterSweepCommand,
+        &RegisterValidateCommand}) {
     registrar(app, run);
   }
   try {

@@ -1,12 +1,17 @@
 //===- cli/sweep_command.cc - `moeplan sweep` and `moeplan sweep-merge` ---===//
 /// \file
-/// `moeplan sweep SPACE --fleet F (--compute C | --days D | --target-loss L) --out FILE
+/// `moeplan sweep [SPACE] [--configs LIST.csv|LIST.jsonl] --fleet F
+///                (--compute C | --days D | --target-loss L) [--out FILE] [--json]
 ///                [--law NAME|FILE] [--threads N] [--top-k K] [--pareto] [--band EPS]
 ///                [--resume] [--shard i/n] [--fixed-mfu X] [--gbs N] [--chunk-size N]`
-/// streams every candidate to FILE (CSV), or writes only the top-k / Pareto front / band.
-/// Ctrl-C stops at a clean point (exit 130) and `--resume` continues; with --shard, a reduced
-/// sweep also writes FILE.state.json for `moeplan sweep-merge --out FILE STATE...`.
-/// The engine is sim/sweep/sweep.h; this file parses, prints progress and handles SIGINT.
+/// streams every candidate to FILE (CSV), or writes only the top-k / Pareto front / band;
+/// with --configs it evaluates the listed architectures (sim/sweep/config_list.h) with the
+/// space's layouts and constraints. Ctrl-C (or SIGTERM) stops at a clean point (exit 130) and
+/// `--resume` continues; with --shard, a reduced sweep also writes FILE.state.json for
+/// `moeplan sweep-merge --out FILE STATE...`. Under `mpirun -np N` (a build with MPI) the
+/// ranks split the range and rank 0 writes the same output as one process
+/// (sim/sweep/distributed_sweep.h); only rank 0 prints. The engine is sim/sweep/; this file
+/// parses, prints progress and the summary (sim/sweep/sweep_report.h), and handles signals.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -15,26 +20,40 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <thread>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "hwmodel/fleet_source.h"
+#include "laws/arch_json.h"
 #include "laws/scaling/law_presets.h"
 #include "laws/support/atomic_file.h"
 #include "laws/support/json_reader.h"
 #include "sim/plan/planner.h"
+#include "sim/sweep/config_list.h"
+#include "sim/sweep/distributed_sweep.h"
+#include "sim/sweep/process_group.h"
 #include "sim/sweep/sweep.h"
+#include "sim/sweep/sweep_report.h"
 
 namespace moeplan::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void OnSigint(int) {
+extern "C" void OnStopSignal(int) {
   g_stop.store(true);
 }
 
+// Entries the summary shows when every candidate streams (no --top-k asked).
+constexpr int64_t kSummaryTopK = 10;
+
 struct SweepArgs {
   std::string space;
+  std::string configs;
+  bool json = false;
   std::string fleet = "1024xH100";
   std::string law = "epoch2024";
   std::string hyper_law = "deepseek-llm-2024";
@@ -90,20 +109,55 @@ Result<std::pair<int64_t, int64_t>> ParseShard(const std::string& text) {
   return std::pair{i, n};
 }
 
-int RunSweepCommand(const SweepArgs& args) {
-  Result<plan::SweepSpace> space = plan::ResolveSpace(args.space);
-  if (!space) return Fail(space.error());
+// Everything a sweep needs, read and checked on every rank.
+struct Prepared {
+  plan::SweepSpace space;
+  hw::Fleet fleet;
+  plan::LossModel loss;
+  std::vector<laws::MoeArch> archs;  // --configs
+  plan::SweepOptions options;        // options.archs is set by the caller
+  int64_t total = 0;                 // candidates in the space or list
+};
+
+// Identifies the listed architectures in the --resume fingerprint.
+size_t ListHash(const std::vector<laws::MoeArch>& archs) {
+  size_t h = archs.size();
+  for (const laws::MoeArch& a : archs) {
+    h = h * 1000003u ^ std::hash<std::string>{}(laws::ArchToJson(a).dump());
+  }
+  return h;
+}
+
+Result<Prepared> Prepare(const SweepArgs& args) {
+  Prepared p;
+  if (args.space.empty() && args.configs.empty()) {
+    return Error{"give a space (file or built-in name: default, deepseek, dense) or --configs"};
+  }
+  const std::string space_name = args.space.empty() ? "default" : args.space;
+  Result<plan::SweepSpace> space = plan::ResolveSpace(space_name);
+  if (!space) return space.error();
+  p.space = std::move(*space);
   Result<hw::Fleet> fleet = hw::LoadFleet(args.fleet);
-  if (!fleet) return Fail(fleet.error());
+  if (!fleet) return fleet.error();
+  p.fleet = std::move(*fleet);
   Result<scaling::LawFile> law = scaling::LoadLaw(args.law);
-  if (!law) return Fail(law.error());
+  if (!law) return law.error();
   Result<scaling::LawFile> hyper = scaling::LoadLaw(args.hyper_law);
-  if (!hyper) return Fail(hyper.error());
+  if (!hyper) return hyper.error();
   Result<plan::LossModel> loss = plan::MakeLossModel(*law);
-  if (!loss) return Fail(loss.error());
+  if (!loss) return loss.error();
+  p.loss = std::move(*loss);
   const int budgets = (args.compute > 0) + (args.days > 0) + (args.target_loss > 0);
-  if (budgets != 1) return Fail("give exactly one of --compute, --days, --target-loss");
-  plan::SweepOptions o;
+  if (budgets != 1) return Error{"give exactly one of --compute, --days, --target-loss"};
+  if (args.resume && args.out.empty()) {
+    return Error{"--resume needs --out (the output of the interrupted sweep)"};
+  }
+  if (!args.configs.empty()) {
+    Result<std::vector<laws::MoeArch>> archs = plan::ReadConfigList(args.configs, p.space);
+    if (!archs) return archs.error();
+    p.archs = std::move(*archs);
+  }
+  plan::SweepOptions& o = p.options;
   o.eval.objective = args.compute > 0 ? plan::Objective::kLossAtCompute
                      : args.days > 0  ? plan::Objective::kLossInTime
                                       : plan::Objective::kTimeToLoss;
@@ -111,53 +165,86 @@ int RunSweepCommand(const SweepArgs& args) {
   o.eval.seconds = args.days * 86400.0;
   o.eval.target_loss = args.target_loss;
   o.eval.fixed_mfu = args.fixed_mfu;
-  if (args.gbs > 0) space->layout.gbs = args.gbs;
-  if (space->layout.gbs == 0) {
+  if (args.gbs > 0) p.space.layout.gbs = args.gbs;
+  if (p.space.layout.gbs == 0) {
     const double c = args.compute > 0 ? args.compute
-                                      : 0.4 * static_cast<double>(fleet->num_gpus) *
-                                            fleet->hardware.device.peak_flops_bf16 *
+                                      : 0.4 * static_cast<double>(p.fleet.num_gpus) *
+                                            p.fleet.hardware.device.peak_flops_bf16 *
                                             std::max(args.days, 1.0) * 86400.0;
-    space->layout.gbs =
-        plan::GlobalBatchFor(*hyper, c, space->values(plan::ArchDim::kSeqLen).front());
+    p.space.layout.gbs =
+        plan::GlobalBatchFor(*hyper, c, p.space.values(plan::ArchDim::kSeqLen).front());
   }
   o.reduce.top_k = args.top_k;
   o.reduce.pareto = args.pareto;
   o.reduce.band_eps = args.band;
+  o.summary_top_k = kSummaryTopK;
   o.threads = args.threads;
   o.chunk_size = args.chunk_size;
   o.out = args.out;
   o.resume = args.resume;
-  const int64_t n = space->NumArchCandidates();
+  p.total = p.archs.empty() ? p.space.NumArchCandidates() : static_cast<int64_t>(p.archs.size());
   if (!args.shard.empty()) {
     Result<std::pair<int64_t, int64_t>> shard = ParseShard(args.shard);
-    if (!shard) return Fail(shard.error());
-    const auto [i, count] = *shard;
-    // n / count * i + (n % count) * i / count: no overflow for any space size.
-    auto split = [&](int64_t k) { return n / count * k + n % count * k / count; };
-    o.begin = split(i);
-    o.end = split(i + 1);
+    if (!shard) return shard.error();
+    std::tie(o.begin, o.end) = plan::ShardRange(0, p.total, shard->first, shard->second);
   }
   o.fingerprint =
-      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", plan::SpaceToJson(*space).dump(),
+      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", plan::SpaceToJson(p.space).dump(),
                   args.fleet, args.law, args.compute, args.days, args.target_loss, args.fixed_mfu,
-                  args.top_k, args.pareto, args.band, o.begin, o.end, args.chunk_size);
-  o.stop = &g_stop;
+                  args.top_k, args.pareto, args.band, o.begin, o.end, args.chunk_size, args.configs,
+                  p.archs.empty() ? 0 : ListHash(p.archs));
   if (const char* delay = std::getenv("MOEPLAN_SWEEP_BATCH_DELAY_MS")) {
     o.batch_delay_ms = std::atoi(delay);
     o.chunks_per_batch = 1;
     o.checkpoint_seconds = 0;
   }
-  Progress progress(::isatty(STDERR_FILENO) != 0);
+  return p;
+}
+
+int RunSweepCommand(const SweepArgs& args) {
+  Result<std::unique_ptr<plan::ProcessGroup>> world = plan::WorldGroup();
+  if (!world) return plan::LauncherRank() == 0 ? Fail(world.error()) : kExitBadInput;
+  plan::ProcessGroup& group = **world;  // MPI_Finalize when `world` goes out of scope
+  const bool root = group.rank() == 0;
+  auto fail = [&](const Error& e) { return root ? Fail(e) : kExitBadInput; };
+  Result<Prepared> prepared = Prepare(args);
+  if (Status s = plan::AgreeOnStatus(group, prepared ? Status::Ok() : Status(prepared.error()));
+      !s.ok()) {
+    return fail(s.error());
+  }
+  Prepared& p = *prepared;
+  plan::SweepOptions& o = p.options;
+  if (!p.archs.empty()) o.archs = &p.archs;
+  if (o.threads == 0 && group.size() > 1) {
+    // The node's cores shared among the ranks on it (oneTBB would take all of them per rank).
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o.threads = std::max(1, cores / std::max(1, group.local_size()));
+  }
+  o.stop = &g_stop;
+  Progress progress(root && !args.json && ::isatty(STDERR_FILENO) != 0);
   o.progress = [&](int64_t done, int64_t total) { progress(done, total); };
-  std::signal(SIGINT, OnSigint);
-  Result<plan::SweepResult> result = plan::RunSweep(*space, *fleet, *loss, o);
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  Result<plan::SweepResult> result = plan::RunDistributedSweep(p.space, p.fleet, p.loss, o, group);
   std::signal(SIGINT, SIG_DFL);
-  if (!result) return Fail(result.error());
+  std::signal(SIGTERM, SIG_DFL);
+  if (!result) return fail(result.error());
   if (result->interrupted) {
-    std::cerr << fmt::format("moeplan: interrupted; {} is consistent, continue with --resume\n",
-                             args.out);
+    if (!root) return 130;
+    if (args.out.empty()) {
+      std::cerr << "moeplan: interrupted\n";
+    } else if (group.size() > 1) {
+      std::cerr << fmt::format(
+          "moeplan: interrupted; the parts {}.rank*-of-{}.part are consistent, continue with "
+          "--resume and -np {}\n",
+          args.out, group.size(), group.size());
+    } else {
+      std::cerr << fmt::format("moeplan: interrupted; {} is consistent, continue with --resume\n",
+                               args.out);
+    }
     return 130;
   }
+  if (!root) return 0;
   if (!args.shard.empty() && o.reduce.Any()) {
     nlohmann::json state = {{"format", "moeplan-sweep-state"},
                             {"version", 1},
@@ -170,14 +257,21 @@ int RunSweepCommand(const SweepArgs& args) {
       return Fail(s.error());
     }
   }
-  std::cout << fmt::format(
-      "swept candidates [{}, {}) of {} in {:.2f} s ({:.3g} candidates/s, "
-      "{} layout estimates)\n",
-      result->begin, result->end, n, result->seconds,
-      static_cast<double>(result->stats.candidates) / std::max(result->seconds, 1e-9),
-      result->stats.layouts_estimated);
-  std::cout << plan::ExplainRejects(result->stats) << "\n";
-  if (!args.out.empty()) std::cout << "wrote " << args.out << "\n";
+  plan::SweepReportInfo info;
+  info.space = p.space.name;
+  info.configs = args.configs;
+  info.objective = o.eval.objective;
+  info.fleet = args.fleet;
+  info.law = p.loss.law_name;
+  info.candidates_total = p.total;
+  info.ranks = group.size();
+  info.out = args.out;
+  info.reduce = o.reduce;
+  if (args.json) {
+    std::cout << plan::SweepReportToJson(*result, info).dump(2) << "\n";
+  } else {
+    std::cout << plan::SweepReportText(*result, info);
+  }
   return 0;
 }
 
@@ -201,11 +295,7 @@ int RunMergeCommand(const MergeArgs& args) {
         return Fail(fmt::format("{}: shard was run with other --top-k/--pareto/--band", path));
       }
       merged->Merge(*reducer);
-      const plan::SweepStats s = plan::SweepStats::FromJson(state->at("stats"));
-      stats.candidates += s.candidates;
-      stats.feasible += s.feasible;
-      stats.layouts_estimated += s.layouts_estimated;
-      for (size_t i = 0; i < plan::kNumRejects; ++i) stats.rejects[i] += s.rejects[i];
+      stats.Add(plan::SweepStats::FromJson(state->at("stats")));
     } catch (const nlohmann::json::exception& e) {
       return Fail(fmt::format("{}: not a sweep state file: {}", path, e.what()));
     }
@@ -222,8 +312,11 @@ void RegisterSweepCommand(CLI::App& app, CommandBody& run) {
   auto args = std::make_shared<SweepArgs>();
   CLI::App* cmd = app.add_subcommand(
       "sweep", "Evaluate every candidate of a search space (laws x hardware) in parallel");
-  cmd->add_option("space", args->space, "space file (moeplan-space JSON) or built-in name")
-      ->required();
+  cmd->add_option("space", args->space,
+                  "space file (moeplan-space JSON) or built-in name (default with --configs)");
+  cmd->add_option("--configs", args->configs,
+                  "evaluate the architectures listed in this .csv or .jsonl file");
+  cmd->add_flag("--json", args->json, "print the summary as JSON (moeplan-sweep-summary)");
   cmd->add_option("--fleet", args->fleet, "fleet: 1024xH100, or a fleet/hardware file");
   cmd->add_option("--law", args->law, "loss law preset or file (default epoch2024)");
   cmd->add_option("--compute", args->compute, "objective: min loss at this compute (FLOPs)");

@@ -188,11 +188,87 @@ LawFile Wan2026() {
   return file;
 }
 
+LawFile Ludziejewski2025() {
+  LawFile file;
+  file.name = "ludziejewski2025";
+  file.description =
+      "Joint MoE loss law L(N_act, D, E) of Ludziejewski et al. 2025 (dense and top-1 MoE)";
+  file.provenance.source =
+      "Ludziejewski, Pioro, Krajewski, Stefaniak, Krutul, Malasnicki, Cygan, Sankowski, "
+      "Adamczewski, Milos & Jaszczur 2025, Joint MoE Scaling Laws: Mixture of Experts Can Be "
+      "Memory Efficient, ICML 2025 (PMLR 267), arXiv:2502.05172, "
+      "https://arxiv.org/abs/2502.05172: form Eq. 6, E transform Eq. 4, coefficients App. B "
+      "Table 3, per-E Chinchilla reduction Table 4, compute-optimal examples Sec. 4.1 Table 1, "
+      "parameter and FLOP counting App. A";
+  file.provenance.method =
+      "L-BFGS (lr 1e-4, weight decay 1e-5) on a Huber loss (delta 0.01) of log L, a, b and c "
+      "fitted in log, from a grid of starts; outliers down-weighted in proportion to their "
+      "loss; the fit with the lowest train + held-out RMSE kept (RMSE 0.0062 on the training "
+      "runs, 0.0039 on the 30 lowest-loss held-out runs). Over 280 runs: decoder-only "
+      "Transformers on FineWeb-Edu, GPT-2 tokenizer (vocab 50,257), SwiGLU FFN of width "
+      "3 d_model, Switch top-1 MoE in every block with experts of the dense FFN's size, "
+      "n_blocks = n_heads = d_model/64, trapezoidal learning-rate schedule";
+  file.provenance.notes =
+      "Point estimates as published (4 decimals), no standard errors. N_act counts active "
+      "parameters WITH embedding and unembedding (App. A.1: N_act = 2 d_model d_vocab + 13 "
+      "n_blocks d_model^2, N_total = 2 d_model d_vocab + (4 + 9E) n_blocks d_model^2); their "
+      "36% and 61% fewer FLOPs/token of the E = 2 and E = 4 1.1B-total models hold only with "
+      "embeddings counted. FLOPs: C = 6 N_act D (App. A.2, routing neglected). E: number of "
+      "experts of a top-1 MoE with experts as large as the dense FFN (granularity 1), E = 1 "
+      "dense; a dense model has Ê = E_start = 2.0732. Fine-grained, top-k > 1 and shared "
+      "experts are outside the fit (Sec. 6): mapping them to an E is an extrapolation. L is "
+      "the final training loss on FineWeb-Edu with the GPT-2 tokenizer, not comparable in "
+      "level to other data or tokenizers. Their Table 4 agrees with these coefficients to 1e-4 "
+      "in the exponents but differs by up to 0.3% in the scales m(E), n(E), and their Table 1 "
+      "optima agree within 2.1%: the paper computed them from unrounded coefficients. The "
+      "authors trust the law only for moderate tokens-per-parameter ratios (a ratio of 414 is "
+      "beyond their data, App. C) and state their rule of thumb for E <= 8 only";
+  Law law;
+  law.form = FormSpec{FormType::kJointMoe, {}, {}, {}};
+  law.target = {"L",
+                "final training loss, nats per token (FineWeb-Edu, GPT-2 tokenizer; "
+                "Ludziejewski et al. 2025)",
+                1.0,
+                {}};
+  law.variables = {{"N",
+                    "active parameters per token, embedding and unembedding included (N_act of "
+                    "Ludziejewski et al. 2025, App. A.1)",
+                    1.0,
+                    {}},
+                   {"D", "training tokens (C = 6 N_act D FLOPs)", 1.0, {}},
+                   {"E",
+                    "experts per MoE layer of a top-1 MoE with experts as large as the dense FFN "
+                    "(1: dense)",
+                    1.0,
+                    {}}};
+  // App. B, Table 3, in the form's order: a, alpha, gamma, delta, b, beta, zeta, omega, c,
+  // E_start, E_max.
+  law.coefficients = {Coef("a", 35.91),
+                      Coef("alpha", -0.1889),
+                      Coef("gamma", 0.0098),
+                      Coef("delta", -0.2285),
+                      Coef("b", 35.98),
+                      Coef("beta", -0.1775),
+                      Coef("zeta", -0.0259),
+                      Coef("omega", 0.5529),
+                      Coef("c", 1.3637, {}, "irreducible loss of FineWeb-Edu (GPT-2 tokenizer)"),
+                      Coef("E_start", 2.0732, {}, "fitted: Ê of a dense model"),
+                      Coef("E_max", 290.4521, {}, "fitted; far beyond the largest E (32) fitted")};
+  // App. E: 79M..2.7B active parameters (embeddings included), 0.5B..80B tokens, E 1..32,
+  // total parameters up to 5.0B.
+  law.fitted_range = {{"N", 7.9e7, 2.7e9}, {"D", 5e8, 8e10}, {"E", 1, 32}};
+  law.note =
+      "at fixed E a Chinchilla law in (N_act, D): JointMoeAtExperts (routed_forms.h) and "
+      "chinchilla_optimum.h give the compute-optimal N_act and D";
+  file.laws.push_back(std::move(law));
+  return file;
+}
+
 }  // namespace
 
 const std::vector<LawFile>& LawPresets() {
   static const std::vector<LawFile> presets = {Hoffmann2022(), Epoch2024(), DeepseekLlm2024(),
-                                               Ling2025(), Wan2026()};
+                                               Ling2025(),     Wan2026(),   Ludziejewski2025()};
   return presets;
 }
 

@@ -1,7 +1,10 @@
 //===- laws/scaling/routed_forms.cc - MoE laws in the number of experts ---===//
 #include "laws/scaling/routed_forms.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace moeplan::scaling {
@@ -101,9 +104,13 @@ JointMoeForm::JointMoeForm()
     : LawForm(FormType::kJointMoe,
               "L = c + a Ê^delta N^(alpha + gamma ln Ê) + b Ê^omega D^(beta + zeta ln Ê), "
               "1/Ê = 1/(E - 1 + (1/E_start - 1/E_max)^-1) + 1/E_max",
-              {{"N", "active non-embedding parameters per token"},
-               {"D", "training tokens"},
-               {"E", "routed experts per MoE layer (1: dense)"}},
+              {{"N",
+                "active parameters per token, embedding and unembedding included "
+                "(Ludziejewski et al. 2025, App. A.1)"},
+               {"D", "training tokens (C = 6 N D)"},
+               {"E",
+                "experts per MoE layer of a top-1 MoE with experts as large as the dense FFN "
+                "(1: dense)"}},
               {Log("a", "scale of the parameter term", {2, 5}),
                Linear("alpha", "parameter exponent (signed, < 0)", {-0.1, -0.3}),
                Linear("gamma", "change of the parameter exponent per ln Ê", {0}),
@@ -113,7 +120,7 @@ JointMoeForm::JointMoeForm()
                Linear("zeta", "change of the data exponent per ln Ê", {0}),
                Linear("omega", "expert exponent of the data term", {0}),
                Log("c", "irreducible loss", {0, 0.5}),
-               Log("E_start", "Ê of a dense model (held at 1 unless freed)", {0}, 1.0),
+               Log("E_start", "Ê of a dense model (fits hold it at 1 unless freed)", {0}, 1.0),
                Log("E_max", "saturation: Ê -> E_max as E grows",
                    {std::log(100.0), std::log(1000.0)})}) {}
 
@@ -156,6 +163,29 @@ void JointMoeForm::LogPredict(const Eigen::VectorXd& theta, const Eigen::MatrixX
   const Eigen::ArrayXd d_h = w1 * (delta + gamma * log_n) + w2 * (omega + zeta * log_d);
   jacobian->col(9) = (d_h * sat.d_log_start).matrix();
   jacobian->col(10) = (d_h * sat.d_log_max).matrix();
+}
+
+Result<ChinchillaCoefficients> JointMoeAtExperts(const Eigen::VectorXd& values, double experts) {
+  if (values.size() != 11) {
+    return Error{fmt::format("joint_moe: {} coefficients given, the form has 11", values.size())};
+  }
+  const double e_hat = SaturatedExperts(experts, values[9], values[10]);
+  if (!(e_hat > 0) || !std::isfinite(e_hat)) {
+    return Error{fmt::format("joint_moe: Ê is undefined at E = {} (E_start {}, E_max {})", experts,
+                             values[9], values[10])};
+  }
+  const double h = std::log(e_hat);
+  // L = c + a Ê^delta N^(alpha + gamma h) + b Ê^omega D^(beta + zeta h), h = ln Ê.
+  ChinchillaCoefficients out;
+  out.A = values[0] * std::exp(values[3] * h);
+  out.alpha = -(values[1] + values[2] * h);
+  out.B = values[4] * std::exp(values[7] * h);
+  out.beta = -(values[5] + values[6] * h);
+  out.E = values[8];
+  if (Status s = out.Validate(); !s.ok()) {
+    return Error{fmt::format("joint_moe at E = {}: {}", experts, s.error().message)};
+  }
+  return out;
 }
 
 }  // namespace moeplan::scaling

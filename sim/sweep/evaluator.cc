@@ -246,6 +246,7 @@ void Evaluator::Score(const laws::MoeArch& arch, double prune_above, CandidateRe
       out.tokens = loss_.TokensForLoss(n, options_.target_loss);
       if (!std::isfinite(out.tokens)) return reject(Reject::kLossUnreachable);
       out.compute = out.tokens * out.flops_per_token;
+      out.loss = loss_.Loss(n, out.tokens);  // the target, up to rounding
       bound = out.tokens / max_tps;
       break;
   }

@@ -7,6 +7,8 @@
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -31,17 +33,6 @@ struct ChunkOut {
   bool aborted = false;
 };
 
-void Add(SweepStats& into, const SweepStats& from) {
-  into.candidates += from.candidates;
-  into.feasible += from.feasible;
-  into.layouts_estimated += from.layouts_estimated;
-  for (size_t i = 0; i < kNumRejects; ++i) into.rejects[i] += from.rejects[i];
-}
-
-std::filesystem::path CheckpointPath(const std::filesystem::path& out) {
-  return std::filesystem::path(out.string() + ".checkpoint.json");
-}
-
 Status WriteCheckpoint(const SweepOptions& o, int64_t next_chunk, int64_t csv_bytes,
                        const SweepStats& stats, const Reducer& reducer) {
   nlohmann::json j = {{"format", "moeplan-sweep-checkpoint"},
@@ -65,18 +56,27 @@ void RunChunk(Evaluator& evaluator, int64_t first, int64_t last, double threshol
       return;
     }
     const double bound = stream ? kInf : std::min(threshold, out.reducer.PruneThreshold());
-    evaluator.Evaluate(index, bound, r);
+    if (o.archs != nullptr) {
+      evaluator.EvaluateArch((*o.archs)[static_cast<size_t>(index)], index, bound, r);
+    } else {
+      evaluator.Evaluate(index, bound, r);
+    }
     ++out.stats.candidates;
     out.stats.layouts_estimated += r.layouts_estimated;
     ++out.stats.rejects[static_cast<size_t>(r.reject)];
     if (r.reject == Reject::kNone) ++out.stats.feasible;
+    const auto params = static_cast<double>(r.total_params);
     if (stream) {
+      const size_t row_start = out.csv.size();
       AppendCsvRow(r, out.csv);
+      // The summary's top-k (SweepOptions::summary_top_k) shares the streamed row.
+      if (r.reject == Reject::kNone && out.reducer.Wants(r.objective, r.index, params)) {
+        out.reducer.Offer(Entry{r.objective, r.index, params, out.csv.substr(row_start)});
+      }
       out.csv += '\n';
       continue;
     }
     if (r.reject != Reject::kNone) continue;
-    const auto params = static_cast<double>(r.total_params);
     if (!out.reducer.Wants(r.objective, r.index, params)) continue;
     Entry e{r.objective, r.index, params, {}};
     AppendCsvRow(r, e.row);
@@ -85,6 +85,17 @@ void RunChunk(Evaluator& evaluator, int64_t first, int64_t last, double threshol
 }
 
 }  // namespace
+
+std::filesystem::path CheckpointPath(const std::filesystem::path& out) {
+  return std::filesystem::path(out.string() + ".checkpoint.json");
+}
+
+void SweepStats::Add(const SweepStats& other) {
+  candidates += other.candidates;
+  feasible += other.feasible;
+  layouts_estimated += other.layouts_estimated;
+  for (size_t i = 0; i < kNumRejects; ++i) rejects[i] += other.rejects[i];
+}
 
 nlohmann::json SweepStats::ToJson() const {
   nlohmann::json rejects_json = nlohmann::json::object();
@@ -146,6 +157,51 @@ Status WriteReducedCsv(const std::filesystem::path& path, const Reducer& reducer
   });
 }
 
+nlohmann::ordered_json CsvRowToJson(std::string_view row) {
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> columns;
+    const std::string header = CsvHeader();
+    size_t start = 0;
+    size_t comma = header.find(',');
+    while (comma != std::string::npos) {
+      columns.push_back(header.substr(start, comma - start));
+      start = comma + 1;
+      comma = header.find(',', start);
+    }
+    columns.push_back(header.substr(start));
+    return columns;
+  }();
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  size_t start = 0;
+  for (size_t column = 0; column < kColumns.size(); ++column) {
+    size_t comma = row.find(',', start);
+    if (comma == std::string_view::npos) comma = row.size();
+    const std::string_view field = row.substr(start, comma - start);
+    nlohmann::ordered_json& value = out[kColumns[column]];
+    int64_t integer = 0;
+    double number = 0;
+    const char* end = field.data() + field.size();
+    if (field.empty()) {
+      value = nullptr;
+    } else if (auto [p, ec] = std::from_chars(field.data(), end, integer);
+               ec == std::errc() && p == end) {
+      value = integer;
+    } else if (auto [q, ec2] = std::from_chars(field.data(), end, number);
+               ec2 == std::errc() && q == end) {
+      value = std::isfinite(number) ? nlohmann::ordered_json(number) : nlohmann::ordered_json();
+    } else {
+      value = std::string(field);
+    }
+    start = std::min(row.size(), comma + 1);
+  }
+  return out;
+}
+
+int64_t NumCandidates(const SweepSpace& space, const SweepOptions& options) {
+  return options.archs != nullptr ? static_cast<int64_t>(options.archs->size())
+                                  : space.NumArchCandidates();
+}
+
 std::string ExplainRejects(const SweepStats& s) {
   std::string out = fmt::format("{} candidates: {} feasible", s.candidates, s.feasible);
   for (size_t i = 1; i < kNumRejects; ++i) {
@@ -170,7 +226,7 @@ Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet, co
     return Error{"space: field 'layout.gbs': a global batch size (sequences) is needed"};
   }
   if (o.chunk_size < 1 || o.chunks_per_batch < 1) return Error{"chunk sizes must be >= 1"};
-  const int64_t n = space.NumArchCandidates();
+  const int64_t n = NumCandidates(space, o);
   if (o.end < 0) o.end = n;
   if (o.begin < 0 || o.begin > o.end || o.end > n) {
     return Error{
@@ -178,12 +234,14 @@ Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet, co
   }
   const bool stream = !o.reduce.Any();
   const bool files = !o.out.empty();
+  ReduceOptions reduce = o.reduce;
+  if (stream) reduce.top_k = std::max<int64_t>(0, o.summary_top_k);
   const int64_t total_chunks = (o.end - o.begin + o.chunk_size - 1) / o.chunk_size;
 
   SweepResult result;
   result.begin = o.begin;
   result.end = o.end;
-  result.reducer = Reducer(o.reduce);
+  result.reducer = Reducer(reduce);
   int64_t next_chunk = 0;
   int64_t csv_bytes = 0;
   std::FILE* csv = nullptr;
@@ -201,7 +259,7 @@ Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet, co
       next_chunk = ck->at("next_chunk").get<int64_t>();
       csv_bytes = ck->at("csv_bytes").get<int64_t>();
       result.stats = SweepStats::FromJson(ck->at("stats"));
-      Result<Reducer> r = Reducer::FromJson(ck->at("reducer"), o.reduce);
+      Result<Reducer> r = Reducer::FromJson(ck->at("reducer"), reduce);
       if (!r) return r.error();
       result.reducer = std::move(*r);
     } catch (const nlohmann::json::exception& e) {
@@ -250,7 +308,7 @@ Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet, co
     for (int64_t i = 0; i < batch; ++i) {
       ChunkOut& c = chunks[static_cast<size_t>(i)];
       c.csv.clear();
-      c.reducer = Reducer(o.reduce);
+      c.reducer = Reducer(reduce);
       c.stats = SweepStats{};
       c.aborted = false;
     }
@@ -275,7 +333,7 @@ Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet, co
         csv_bytes += static_cast<int64_t>(c.csv.size());
       }
       result.reducer.Merge(c.reducer);
-      Add(result.stats, c.stats);
+      result.stats.Add(c.stats);
     }
     next_chunk += batch;
     if (csv != nullptr) {
@@ -305,6 +363,14 @@ Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet, co
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!files) return result;
   if (result.interrupted) {
+    if (Status s = WriteCheckpoint(o, next_chunk, csv_bytes, result.stats, result.reducer);
+        !s.ok()) {
+      return s.error();
+    }
+    return result;
+  }
+  if (o.part_of_group) {
+    // The group's rank 0 merges and writes the output; a --resume of the group reads this.
     if (Status s = WriteCheckpoint(o, next_chunk, csv_bytes, result.stats, result.reducer);
         !s.ok()) {
       return s.error();

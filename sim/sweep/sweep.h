@@ -19,6 +19,9 @@
 /// candidate: the batch in flight is discarded, the last commit is checkpointed and the CSV
 /// holds whole rows only. `resume` truncates the CSV to its checkpointed length and continues:
 /// the final file is byte-identical to an uninterrupted run's.
+///
+/// `archs` replaces the space's product by a user-given list (sim/sweep/config_list.h):
+/// candidate i is archs[i], and everything above holds unchanged.
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -28,8 +31,11 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "hwmodel/hardware.h"
+#include "laws/arch.h"
 #include "sim/sweep/evaluator.h"
 #include "sim/sweep/reducer.h"
 #include "sim/sweep/space.h"
@@ -55,6 +61,16 @@ struct SweepOptions {
   std::function<void(int64_t, int64_t)> progress;
   /// Test hook: sleep this long after each commit (SIGINT tests need a slow sweep).
   int batch_delay_ms = 0;
+  /// Non-null: evaluate these architectures (candidate i = (*archs)[i]) instead of the
+  /// space's product; the space still gives layouts and constraints. Must outlive the sweep.
+  const std::vector<laws::MoeArch>* archs = nullptr;
+  /// When every candidate streams (no top-k / front / band asked), still keep the best
+  /// `summary_top_k` in SweepResult::reducer for the summary (no pruning: the CSV is unchanged).
+  int64_t summary_top_k = 0;
+  /// One part of a sweep split over processes (sim/sweep/distributed_sweep.h): keep the
+  /// checkpoint when done (a --resume of the group needs it) and write no reduced CSV (the
+  /// group's rank 0 writes the merged output).
+  bool part_of_group = false;
 };
 
 struct SweepStats {
@@ -62,6 +78,8 @@ struct SweepStats {
   int64_t feasible = 0;           ///< fully evaluated with a valid, fitting layout
   int64_t layouts_estimated = 0;  ///< analytic step estimates run
   std::array<int64_t, kNumRejects> rejects{};
+  /// Sums the counters of another range (chunks, shards, ranks).
+  void Add(const SweepStats& other);
   nlohmann::json ToJson() const;
   static SweepStats FromJson(const nlohmann::json& json);
 };
@@ -74,6 +92,9 @@ struct SweepResult {
   int64_t begin = 0, end = 0;
 };
 
+/// `<out>.checkpoint.json`: where a sweep writing `out` keeps its checkpoint.
+std::filesystem::path CheckpointPath(const std::filesystem::path& out);
+
 [[nodiscard]] Result<SweepResult> RunSweep(const SweepSpace& space, const hw::Fleet& fleet,
                                            const LossModel& loss, const SweepOptions& options);
 
@@ -81,6 +102,11 @@ struct SweepResult {
 std::string CsvHeader();
 /// One CSV row (no newline) for a candidate.
 void AppendCsvRow(const CandidateResult& r, std::string& out);
+/// A row of AppendCsvRow as a JSON object keyed by the CsvHeader columns: integers and
+/// numbers as numbers, empty fields as null, the rest (reason, recompute) as strings.
+nlohmann::ordered_json CsvRowToJson(std::string_view row);
+/// Candidates in [begin, end) of the sweep: the space's product, or the list's size.
+int64_t NumCandidates(const SweepSpace& space, const SweepOptions& options);
 /// Writes the reducer's sets atomically as CSV (set,index,...; top, then front, then band).
 [[nodiscard]] Status WriteReducedCsv(const std::filesystem::path& path, const Reducer& reducer);
 

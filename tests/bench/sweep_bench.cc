@@ -3,9 +3,14 @@
 /// Full candidate evaluations per second: every (architecture, layout) pair gets the exact
 /// triad (once per architecture), the loss, the analytic step time, memory and feasibility
 /// (sim/sweep/evaluator.h). The Pareto front is kept, which disables bound pruning, so every
-/// candidate is evaluated in full. items/s = (architecture, layout) evaluations per second;
-/// the `archs/s` counter counts architectures. Arg: threads.
+/// candidate is evaluated in full. items/s = (architecture, layout) evaluations per second,
+/// also reported as the `evals/s` counter; `archs/s` counts architectures. Arg: threads, 1, 2,
+/// 4, ... up to the machine's hardware threads (and that count itself), so the thread scaling
+/// of the README's table is one run: build/tests/bench/moeplan_bench --benchmark_filter=Sweep
 #include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "hwmodel/fleet_source.h"
 #include "laws/scaling/law_presets.h"
@@ -13,6 +18,13 @@
 
 namespace moeplan::plan {
 namespace {
+
+// 1, 2, 4, ... hardware threads, and the hardware thread count itself (at least 1 and 2).
+void ThreadCounts(benchmark::internal::Benchmark* b) {
+  const int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  for (int t = 1; t < cores; t *= 2) b->Arg(t);
+  b->Arg(cores);
+}
 
 SweepSpace BenchSpace() {
   SweepSpace s = *BuiltinSpace("default");
@@ -48,14 +60,20 @@ void BM_SweepFullEvaluation(benchmark::State& state) {
     benchmark::DoNotOptimize(result->reducer.top().data());
   }
   state.SetItemsProcessed(layouts);
+  state.counters["evals/s"] =
+      benchmark::Counter(static_cast<double>(layouts), benchmark::Counter::kIsRate);
   state.counters["archs/s"] =
       benchmark::Counter(static_cast<double>(archs), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_SweepFullEvaluation)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SweepFullEvaluation)
+    ->Apply(ThreadCounts)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
-// The FLOPs-only path (fixed MFU, no layouts): architecture candidates per second.
+// The FLOPs-only path (fixed MFU, no layouts): architecture candidates per second, over the
+// whole built-in default space (534,600 architectures: enough chunks for every thread).
 void BM_SweepFixedMfu(benchmark::State& state) {
-  SweepSpace space = BenchSpace();
+  const SweepSpace space = *BuiltinSpace("default");
   const hw::Fleet fleet = *hw::LoadFleet("1024xH100");
   const LossModel loss = *MakeLossModel(*scaling::FindLawPreset("epoch2024"));
   SweepOptions o;
@@ -72,7 +90,7 @@ void BM_SweepFixedMfu(benchmark::State& state) {
   }
   state.SetItemsProcessed(archs);
 }
-BENCHMARK(BM_SweepFixedMfu)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_SweepFixedMfu)->Apply(ThreadCounts)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace moeplan::plan

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -83,6 +84,84 @@ TEST(SweepTest, SameResultAtOneAndManyThreads) {
   EXPECT_EQ(one->stats.ToJson(), many->stats.ToJson());
   EXPECT_EQ(one->reducer.top().size(), 5u);
   EXPECT_GT(one->stats.feasible, 0);
+}
+
+TEST(SweepTest, StreamedCsvIsIdenticalAtOneAndManyThreads) {
+  const Fixture f = Make();
+  const SweepSpace space = SmallSpace();
+  const fs::path dir = fs::temp_directory_path() / ("moeplan_threads_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::string previous;
+  for (int threads : {1, 2, 3}) {
+    SweepOptions o = Options(threads);
+    o.reduce = ReduceOptions{};  // every candidate streams
+    o.out = dir / (std::to_string(threads) + "_threads.csv");
+    auto r = RunSweep(space, f.fleet, f.loss, o);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    std::ifstream in(o.out, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string bytes = buffer.str();
+    EXPECT_EQ(std::count(bytes.begin(), bytes.end(), '\n'), 1 + space.NumArchCandidates());
+    if (!previous.empty()) {
+      EXPECT_EQ(bytes, previous) << threads << " threads";
+    }
+    previous = bytes;
+  }
+  fs::remove_all(dir);
+}
+
+// A list holding every candidate of the space, in index order, must score each one exactly as
+// the space sweep does (same pipeline), at any thread count.
+TEST(SweepTest, ConfigListScoresLikeTheSpace) {
+  const Fixture f = Make();
+  const SweepSpace space = SmallSpace();
+  std::vector<laws::MoeArch> archs(static_cast<size_t>(space.NumArchCandidates()));
+  for (size_t i = 0; i < archs.size(); ++i) {
+    if (BuildArch(space, DecodeArchValues(space, static_cast<int64_t>(i)), archs[i]) != nullptr) {
+      archs[i] = laws::MoeArch{};  // invalid: the list sweep must reject it too
+    }
+  }
+  SweepOptions o = Options(1);
+  o.reduce.pareto = true;  // no pruning: identical counters
+  auto by_space = RunSweep(space, f.fleet, f.loss, o);
+  ASSERT_TRUE(by_space.ok()) << by_space.error().message;
+  for (int threads : {1, 3}) {
+    SweepOptions l = Options(threads);
+    l.reduce.pareto = true;
+    l.archs = &archs;
+    auto by_list = RunSweep(space, f.fleet, f.loss, l);
+    ASSERT_TRUE(by_list.ok()) << by_list.error().message;
+    auto keys = [](const std::vector<Entry>& entries) {
+      std::vector<std::pair<double, int64_t>> out;
+      for (const Entry& e : entries) out.emplace_back(e.objective, e.index);
+      return out;
+    };
+    EXPECT_EQ(keys(by_list->reducer.top()), keys(by_space->reducer.top()));
+    EXPECT_EQ(keys(by_list->reducer.front()), keys(by_space->reducer.front()));
+    EXPECT_EQ(by_list->stats.ToJson(), by_space->stats.ToJson());
+  }
+}
+
+TEST(SweepTest, CsvRowToJsonTypesEveryColumn) {
+  // A row written by hand in CsvHeader's column order: index, reason, objective, loss, tokens,
+  // compute, 13 dimensions, N, N_a, N_nonemb, N_a_nonemb, M, 10 layout columns (empty: no
+  // layout), step time, tokens/s, MFU, days, GiB: 39 columns.
+  const std::string row =
+      "42,out-of-memory,2.5,2.5,1e+12,6e+21,2048,24,64,8,1408,2,1,0,8,128,0,129280,4096,"
+      "1000,200,900,100,5e+09,,,,,,,,,,,0,0,0.0000,0.0000,0.000";
+  const nlohmann::ordered_json j = CsvRowToJson(row);
+  EXPECT_EQ(j.at("index"), 42);
+  EXPECT_EQ(j.at("feasible_or_reason"), "out-of-memory");
+  EXPECT_DOUBLE_EQ(j.at("objective").get<double>(), 2.5);
+  EXPECT_DOUBLE_EQ(j.at("tokens").get<double>(), 1e12);
+  EXPECT_EQ(j.at("hidden_size"), 2048);
+  EXPECT_EQ(j.at("seq_len"), 4096);
+  EXPECT_EQ(j.at("N_a"), 200);
+  EXPECT_TRUE(j.at("tp").is_null());
+  EXPECT_TRUE(j.at("recompute").is_null());
+  EXPECT_EQ(j.at("memory_gib"), 0.0);
+  EXPECT_EQ(j.size(), 39u);
 }
 
 TEST(SweepTest, ShardsMergeToTheSingleRun) {
