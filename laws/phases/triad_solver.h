@@ -29,7 +29,7 @@
 ///
 /// Limits: every layer must use global attention (no per-layer kinds) and `moe.dense_layers`
 /// must be empty; with `layer_period` > 1 the L-model is approximate but the verification is
-/// still exact. Measured cost (tests/bench/phases_bench.cc): 8-18 us with the model's own
+/// still exact. Measured cost (tests/bench/phases_bench.cc): 7-18 us with the model's own
 /// dimensions fixed, 0.3-0.7 ms with N_e in 1..1024, K in 1..16 and s in 0..2 free. Pure
 /// function of its input, thread-safe.
 //===----------------------------------------------------------------------===//
