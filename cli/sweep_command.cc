@@ -323,7 +323,8 @@ void RegisterSweepCommand(CLI::App& app, CommandBody& run) {
   cmd->add_option("--days", args->days, "objective: min loss within this wall-clock time");
   cmd->add_option("--target-loss", args->target_loss, "objective: min time to this loss");
   cmd->add_option("--out", args->out, "output CSV (streamed, or the kept sets)");
-  cmd->add_option("--threads", args->threads, "worker threads (0: all cores)");
+  cmd->add_option("--threads", args->threads,
+                  "worker threads (0: all cores, split among the MPI ranks of a node)");
   cmd->add_option("--top-k", args->top_k, "keep only the K best");
   cmd->add_flag("--pareto", args->pareto, "keep the (objective, total params) Pareto front");
   cmd->add_option("--band", args->band, "keep candidates within EPS (relative) of the best");
