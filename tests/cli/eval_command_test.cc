@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/cli_runner.h"
+#include "tests/cli/cli_test_fixture.h"
 #include "tests/shared_data.h"
 
 namespace moeplan::testing {
@@ -14,34 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class EvalCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("moeplan_eval_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+using moeplan::testing::CliScratchTest;
 
-  fs::path Write(const std::string& name, const std::string& content) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << content;
-    return path;
-  }
-
-  // Bad input: exit status 2, exactly one line on stderr starting with the tool name, nothing
-  // on stdout.
-  static void ExpectOneLineError(const CliResult& r, const std::string& fragment) {
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_EQ(r.err.rfind("moeplan: error: ", 0), 0u) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
-    EXPECT_TRUE(r.out.empty()) << r.out;
-  }
-
-  fs::path dir_;
-};
+class EvalCliTest : public CliScratchTest {};
 
 TEST_F(EvalCliTest, DefaultRunPrintsTriadWithConvention) {
   const CliResult r = RunMoeplan("eval");

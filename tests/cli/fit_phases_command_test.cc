@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "laws/scaling/law_json.h"
-#include "tests/cli/cli_runner.h"
+#include "tests/cli/cli_test_fixture.h"
 #include "tests/laws/scaling/phase_synthetic.h"
 
 namespace moeplan::testing {
@@ -21,24 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FitPhasesCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("moeplan_fit_phases_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+using moeplan::testing::CliScratchTest;
 
-  fs::path Write(const std::string& name, const std::string& text) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << text;
-    return path;
-  }
-
-  fs::path dir_;
-};
+class FitPhasesCliTest : public CliScratchTest {};
 
 TEST_F(FitPhasesCliTest, WritesLawsAndReport) {
   const fs::path results = Write("results.csv", ToResultsCsv(MakeSyntheticResults(SyntheticLaw{})));

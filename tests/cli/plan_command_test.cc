@@ -33,7 +33,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/cli_runner.h"
+#include "tests/cli/cli_test_fixture.h"
 
 namespace moeplan::testing {
 namespace {
@@ -53,13 +53,12 @@ double Loss(double n, double d) {
   return 2 + 400 / std::sqrt(n) + 400 / std::sqrt(d);
 }
 
-class PlanCliTest : public ::testing::Test {
+using moeplan::testing::CliScratchTest;
+
+class PlanCliTest : public CliScratchTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("moeplan_plan_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    CliScratchTest::SetUp();
     Write("law.json", R"({"format": "moeplan-law", "version": 1, "name": "round-chinchilla",
       "laws": [{"target": {"symbol": "L", "meaning": "loss"}, "form": {"type": "chinchilla"},
                 "variables": {"N": {"meaning": "parameters"}, "D": {"meaning": "tokens"}},
@@ -72,17 +71,10 @@ class PlanCliTest : public ::testing::Test {
       "arch": {"hidden_size": {"min": 1024, "max": 3072, "step": 512}, "num_layers": 16,
                "num_kv_heads": 0, "head_dim": 128, "vocab_size": 32000, "seq_len": 2048}})");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void Write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ / name) << content;
-  }
   std::string Files() const {
     return " --law " + (dir_ / "law.json").string() + " --fleet " + (dir_ / "fleet.json").string() +
            " --space " + (dir_ / "space.json").string() + " --fixed-mfu 0.5 --threads 2";
   }
-
-  fs::path dir_;
 };
 
 TEST_F(PlanCliTest, ComputeBudgetPlanIsTheHandOptimum) {

@@ -12,33 +12,16 @@
 #include "laws/accounting.h"
 #include "laws/arch_json.h"
 #include "laws/hf_import.h"
-#include "tests/cli/cli_runner.h"
+#include "tests/cli/cli_test_fixture.h"
 
 namespace moeplan::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class RecommendCliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("moeplan_recommend_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+using moeplan::testing::CliScratchTest;
 
-  static void ExpectOneLineError(const CliResult& r, const std::string& fragment) {
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_EQ(r.err.rfind("moeplan: error: ", 0), 0u) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
-    EXPECT_TRUE(r.out.empty()) << r.out;
-  }
-
-  fs::path dir_;
-};
+class RecommendCliTest : public CliScratchTest {};
 
 TEST_F(RecommendCliTest, OneE20WithDefaultLawsHitsWan2026MOpt) {
   // wan2026: M_opt = 0.0437 x (1e20 / 1e18)^0.5437 x 1e10 = 0.0437 x 12.230 x 1e10 = 5.345e9
