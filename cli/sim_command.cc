@@ -315,6 +315,7 @@ int RunBestLayout(const SimArgs& args, const laws::LoadedModel& model, const hw:
   space.gbs = layout.gbs;
   space.sharding = layout.sharding;
   space.precision = layout.precision;
+  space.recompute_modules = layout.recompute_modules;
   space.sequence_parallel = layout.sequence_parallel;
   space.top_k = args.top;
   space.threads = args.threads;

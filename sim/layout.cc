@@ -65,6 +65,18 @@ int64_t* SizeField(Layout& layout, std::string_view key) {
   return nullptr;
 }
 
+// Megatron reads --recompute-modules only under selective granularity; a module list with
+// another mode would be silently ignored, so it is an error instead.
+Status CheckModulesNeedSelective(const Layout& layout) {
+  if (layout.recompute != Recompute::kSelective &&
+      layout.recompute_modules != kDefaultRecomputeModules) {
+    return Error{fmt::format("recompute_modules={} needs recompute=selective, got recompute={}",
+                             RecomputeModulesToString(layout.recompute_modules),
+                             ToString(layout.recompute))};
+  }
+  return Status::Ok();
+}
+
 // Applies one key=value pair; the error text is completed by the caller.
 Status ApplyPair(Layout& layout, std::string_view key, std::string_view value) {
   if (int64_t* field = SizeField(layout, key)) {
@@ -85,6 +97,12 @@ Status ApplyPair(Layout& layout, std::string_view key, std::string_view value) {
     layout.recompute = *recompute;
     return Status::Ok();
   }
+  if (key == "recompute_modules") {
+    Result<RecomputeModules> modules = ParseRecomputeModules(value);
+    if (!modules) return modules.error();
+    layout.recompute_modules = *modules;
+    return Status::Ok();
+  }
   if (key == "sharding") {
     Result<Sharding> sharding = ParseSharding(value);
     if (!sharding) return sharding.error();
@@ -101,13 +119,14 @@ Status ApplyPair(Layout& layout, std::string_view key, std::string_view value) {
     return Status::Ok();
   }
   return Error{
-      "unknown key (expected tp, sp, pp, vpp, ep, etp, cp, dp, mbs, gbs, recompute, sharding or "
-      "precision)"};
+      "unknown key (expected tp, sp, pp, vpp, ep, etp, cp, dp, mbs, gbs, recompute, "
+      "recompute_modules, sharding or precision)"};
 }
 
 Layout ReadLayoutJson(const JsonObject& object) {
   object.RejectUnknownKeys({"format", "version", "tp", "sequence_parallel", "pp", "vpp", "ep",
-                            "etp", "cp", "dp", "mbs", "gbs", "recompute", "sharding", "precision"});
+                            "etp", "cp", "dp", "mbs", "gbs", "recompute", "recompute_modules",
+                            "sharding", "precision"});
   if (object.String("format") != kLayoutFormat) {
     object.Fail("format", fmt::format("\"{}\"", kLayoutFormat),
                 fmt::format("\"{}\"", object.String("format")));
@@ -130,6 +149,22 @@ Layout ReadLayoutJson(const JsonObject& object) {
     }
   };
   parse_enum("recompute", ParseRecompute, layout.recompute);
+  if (const nlohmann::json* array = object.OptionalArray("recompute_modules")) {
+    std::string names;
+    for (const nlohmann::json& name : *array) {
+      if (!name.is_string()) {
+        object.Fail("recompute_modules", "an array of module names", DescribeJsonValue(name));
+      }
+      if (!names.empty()) names += '+';
+      names += name.get_ref<const std::string&>();
+    }
+    Result<RecomputeModules> modules = ParseRecomputeModules(names);
+    if (!modules) object.FailMessage("recompute_modules", modules.error().message);
+    layout.recompute_modules = *modules;
+    if (Status status = CheckModulesNeedSelective(layout); !status.ok()) {
+      object.FailMessage("recompute_modules", status.message());
+    }
+  }
   parse_enum("sharding", ParseSharding, layout.sharding);
   parse_enum(
       "precision",
@@ -176,6 +211,70 @@ Result<Recompute> ParseRecompute(std::string_view text) {
   return Error{fmt::format("unknown recompute mode '{}' (expected none, selective or full)", text)};
 }
 
+const char* ToString(RecomputeModule module) {
+  switch (module) {
+    case RecomputeModule::kCoreAttn:
+      return "core_attn";
+    case RecomputeModule::kLayerNorm:
+      return "layernorm";
+    case RecomputeModule::kMlaUpProj:
+      return "mla_up_proj";
+    case RecomputeModule::kMoeAct:
+      return "moe_act";
+    case RecomputeModule::kMlp:
+      return "mlp";
+    case RecomputeModule::kSharedExperts:
+      return "shared_experts";
+    case RecomputeModule::kMoe:
+      return "moe";
+  }
+  return "core_attn";
+}
+
+std::string RecomputeModulesToString(RecomputeModules modules) {
+  std::string out;
+  for (int i = 0; i < kNumRecomputeModules; ++i) {
+    const auto module = static_cast<RecomputeModule>(i);
+    if ((modules & ModuleBit(module)) == 0) continue;
+    if (!out.empty()) out += '+';
+    out += ToString(module);
+  }
+  return out;
+}
+
+Result<RecomputeModules> ParseRecomputeModules(std::string_view text) {
+  RecomputeModules modules = 0;
+  std::string name;
+  auto flush = [&]() -> Status {
+    if (name.empty()) return Status::Ok();
+    for (int i = 0; i < kNumRecomputeModules; ++i) {
+      const auto module = static_cast<RecomputeModule>(i);
+      if (name == ToString(module)) {
+        modules |= ModuleBit(module);
+        name.clear();
+        return Status::Ok();
+      }
+    }
+    return Error{fmt::format(
+        "unknown recompute module '{}' (expected core_attn, layernorm, mla_up_proj, moe_act, "
+        "mlp, shared_experts or moe, joined by '+')",
+        name)};
+  };
+  for (char ch : text) {
+    if (ch == '+' || ch == ',' || std::isspace(static_cast<unsigned char>(ch))) {
+      if (Status s = flush(); !s.ok()) return s.error();
+    } else {
+      name += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+  }
+  if (Status s = flush(); !s.ok()) return s.error();
+  if (modules == 0) {
+    return Error{fmt::format(
+        "expects at least one recompute module (e.g. layernorm+moe_act), got '{}'", text)};
+  }
+  return modules;
+}
+
 Result<Sharding> ParseSharding(std::string_view text) {
   const std::string value = Lower(text);
   if (value == "none" || value == "ddp") return Sharding::kNone;
@@ -195,8 +294,11 @@ std::string Layout::ToString() const {
   if (dp > 0) out += fmt::format(",dp={}", dp);
   out += fmt::format(",mbs={}", mbs);
   if (gbs > 0) out += fmt::format(",gbs={}", gbs);
-  out += fmt::format(",recompute={},sharding={},precision={}", sim::ToString(recompute),
-                     sim::ToString(sharding), hw::ToString(precision));
+  out += fmt::format(",recompute={}", sim::ToString(recompute));
+  if (recompute == Recompute::kSelective && recompute_modules != kDefaultRecomputeModules) {
+    out += fmt::format(",recompute_modules={}", RecomputeModulesToString(recompute_modules));
+  }
+  out += fmt::format(",sharding={},precision={}", sim::ToString(sharding), hw::ToString(precision));
   return out;
 }
 
@@ -216,6 +318,9 @@ Result<Layout> ParseLayout(std::string_view text) {
     if (Status status = ApplyPair(layout, key, Trim(pair.substr(eq + 1))); !status.ok()) {
       return Error{fmt::format("layout '{}': '{}' {}", text, key, status.message())};
     }
+  }
+  if (Status status = CheckModulesNeedSelective(layout); !status.ok()) {
+    return Error{fmt::format("layout '{}': {}", text, status.message())};
   }
   return layout;
 }
@@ -243,6 +348,11 @@ nlohmann::ordered_json LayoutToJson(const Layout& layout) {
   json["mbs"] = layout.mbs;
   json["gbs"] = layout.gbs;
   json["recompute"] = ToString(layout.recompute);
+  auto& modules = json["recompute_modules"] = nlohmann::ordered_json::array();
+  for (int i = 0; i < kNumRecomputeModules; ++i) {
+    const auto module = static_cast<RecomputeModule>(i);
+    if ((layout.recompute_modules & ModuleBit(module)) != 0) modules.push_back(ToString(module));
+  }
   json["sharding"] = ToString(layout.sharding);
   json["precision"] = hw::ToString(layout.precision);
   return json;

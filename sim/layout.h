@@ -54,6 +54,27 @@ enum class Recompute : uint8_t {
 };
 inline constexpr int kNumRecomputeModes = 3;
 
+/// What selective recomputation recomputes, as Megatron-Core's --recompute-modules (one bit
+/// each). Three drop a module's output and keep its input (layernorm, moe_act, mla_up_proj:
+/// Megatron's output-discarding checkpoint); the others checkpoint the whole module, keeping
+/// only its input.
+enum class RecomputeModule : uint8_t {
+  kCoreAttn,       ///< core attention (Megatron's default; Korthikanti et al.'s selective)
+  kLayerNorm,      ///< the two norms of a layer: their outputs (the next linears' inputs)
+  kMlaUpProj,      ///< MLA up-projections and RoPE: Q, K, V of every head
+  kMoeAct,         ///< the routed experts' activation function: the fc2 inputs
+  kMlp,            ///< a dense FFN, whole
+  kSharedExperts,  ///< the shared experts, whole
+  kMoe,            ///< the MoE block (router, dispatch, experts, combine), whole
+};
+inline constexpr int kNumRecomputeModules = 7;
+/// A set of RecomputeModule bits.
+using RecomputeModules = uint8_t;
+constexpr RecomputeModules ModuleBit(RecomputeModule m) {
+  return static_cast<RecomputeModules>(1u << static_cast<unsigned>(m));
+}
+inline constexpr RecomputeModules kDefaultRecomputeModules = ModuleBit(RecomputeModule::kCoreAttn);
+
 enum class Sharding : uint8_t {
   kNone,       ///< DDP: optimizer states, gradients and weights replicated over dp
   kOptimizer,  ///< distributed optimizer / ZeRO-1: fp32 master weights + Adam moments sharded
@@ -62,6 +83,12 @@ enum class Sharding : uint8_t {
 
 /// "none", "selective", "full".
 const char* ToString(Recompute recompute);
+/// Megatron's names: core_attn, layernorm, mla_up_proj, moe_act, mlp, shared_experts, moe.
+const char* ToString(RecomputeModule module);
+/// "layernorm+moe_act" (in enum order).
+std::string RecomputeModulesToString(RecomputeModules modules);
+/// Names separated by '+', ',' or spaces; at least one. Errors name the unknown module.
+[[nodiscard]] Result<RecomputeModules> ParseRecomputeModules(std::string_view text);
 /// "none", "optimizer", "full".
 const char* ToString(Sharding sharding);
 [[nodiscard]] Result<Recompute> ParseRecompute(std::string_view text);
@@ -85,6 +112,8 @@ struct Layout {
   int64_t mbs = 1;                ///< micro-batch size, sequences
   int64_t gbs = 0;                ///< global batch size, sequences; 0 = mbs x dp
   Recompute recompute = Recompute::kNone;
+  /// Modules selective recomputation recomputes (only with recompute = selective).
+  RecomputeModules recompute_modules = kDefaultRecomputeModules;
   Sharding sharding = Sharding::kOptimizer;
   hw::Precision precision = hw::Precision::kBf16;  ///< GEMM precision (bf16 or fp8)
 
@@ -97,7 +126,9 @@ struct Layout {
   int64_t VirtualStages() const { return pp * vpp; }
 
   /// "tp=1,sp=off,pp=4,vpp=8,ep=8,etp=1,cp=1,dp=32,mbs=1,gbs=256,recompute=none,
-  /// sharding=optimizer,precision=bf16" (0-valued derived fields are omitted).
+  /// sharding=optimizer,precision=bf16" (0-valued derived fields are omitted; with selective
+  /// recomputation of other modules than core attention, recompute_modules=layernorm+moe_act
+  /// follows recompute).
   std::string ToString() const;
   bool operator==(const Layout&) const = default;
 };

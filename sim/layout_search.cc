@@ -93,6 +93,7 @@ void EvaluateKey(const SearchContext& ctx, const Key& key, int64_t key_index, Ke
   base.gbs = space.gbs;
   base.sharding = space.sharding;
   base.precision = space.precision;
+  base.recompute_modules = space.recompute_modules;
   int64_t index = key_index * ctx.inner;
   {
     Layout probe = base;

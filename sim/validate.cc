@@ -93,6 +93,7 @@ const std::set<std::string> kLayoutKeys = {"tp",
                                            "distributed_optimizer",
                                            "sequence_parallel",
                                            "recompute",
+                                           "recompute_modules",
                                            "recompute_detail"};
 const std::set<std::string> kMeasuredKeys = {
     "tokens_per_s_per_gpu", "model_flops_per_s_per_gpu", "step_time_s", "mfu", "hfu",
@@ -130,6 +131,29 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
     if (!mode) return PathError(file, path + ".recompute", mode.error().message);
     layout.recompute = *mode;
   }
+  // Megatron's --recompute-modules, as published (recompute_detail keeps the source's words).
+  if (auto it = object.find("recompute_modules"); it != object.end() && !it->is_null()) {
+    std::string module_names;
+    if (it->is_array()) {
+      for (const json& name : *it) {
+        if (!name.is_string()) {
+          module_names.clear();
+          break;
+        }
+        if (!module_names.empty()) module_names += '+';
+        module_names += name.get_ref<const std::string&>();
+      }
+    }
+    auto modules = ParseRecomputeModules(module_names);
+    if (!modules) {
+      return PathError(file, path + ".recompute_modules",
+                       "expected a list of module module_names: " + modules.error().message);
+    }
+    if (layout.recompute != Recompute::kSelective) {
+      return PathError(file, path + ".recompute_modules", "needs recompute \"selective\"");
+    }
+    layout.recompute_modules = *modules;
+  }
   return layout;
 }
 
@@ -140,6 +164,9 @@ std::string ShortLayout(const Layout& l) {
   if (l.ep > 1) s += fmt::format(" ep{}", l.ep);
   s += fmt::format(" dp{} mbs{} gbs{}", l.dp, l.mbs, l.gbs);
   if (l.recompute != Recompute::kNone) s += fmt::format(" rc={}", ToString(l.recompute));
+  if (l.recompute == Recompute::kSelective && l.recompute_modules != kDefaultRecomputeModules) {
+    s += fmt::format("({})", RecomputeModulesToString(l.recompute_modules));
+  }
   if (l.sharding == Sharding::kFull) s += " fsdp";
   if (l.precision == hw::Precision::kFp8) s += " fp8";
   return s;
@@ -472,6 +499,8 @@ void FillPrediction(const ValidationCase& c, ValidationRow& row,
   const StepEstimate& step = report->Best();
   row.layout = ShortLayout(report->layout);
   row.oom = !step.memory.Fits();
+  row.memory_needed = step.memory.Total();
+  row.memory_capacity = step.memory.capacity;
   if (c.metric != ValidationMetric::kNone) {
     row.metric = c.metric_name.empty() ? ToString(c.metric) : c.metric_name;
     row.measured = c.measured;
@@ -562,6 +591,7 @@ ErrorSummary Summarize(std::string group, const std::vector<const ValidationRow*
       ++s.skipped;
     } else {
       ++s.evaluated;
+      if (row->oom) ++s.false_oom;
       abs_err.push_back(std::abs(row->error));
       if (std::abs(row->error) >= std::abs(s.worst)) {
         s.worst = row->error;
@@ -651,16 +681,20 @@ std::string ValidationMarkdown(const ValidationReport& report) {
       "(vocab 50257 padded to a multiple of 128 tp, MHA, 4h GELU MLP with biases, LayerNorm, "
       "tied embeddings), full recompute, 1F1B, no sequence parallelism, DDP, A100 80GB preset; "
       "compared on iteration time. Target (issue 4): median |error| <= 10% throughput, <= 5% "
-      "memory.\n\n";
+      "memory. 'Predicted OOM (ran)' counts rows the memory model declares out of memory although "
+      "the run was really trained: each is a false verdict that would make the planner reject a "
+      "working layout.\n\n";
   md += "### Summary\n\n";
   md +=
-      "| group | evaluated | skipped | median \\|error\\| | worst error (row) | memory rows | "
-      "memory median \\|error\\| | memory worst |\n|---|---|---|---|---|---|---|---|\n";
+      "| group | evaluated | skipped | median \\|error\\| | worst error (row) | predicted OOM "
+      "(ran) | memory rows | memory median \\|error\\| | memory worst "
+      "|\n|---|---|---|---|---|---|---|---|---|\n";
   for (const ErrorSummary& s : report.summaries) {
     md += fmt::format(
-        "| {} | {} | {} | {} | {} | {} | {} | {} |\n", s.group, s.evaluated, s.skipped,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", s.group, s.evaluated, s.skipped,
         s.evaluated ? fmt::format("{:.1f}%", 100 * s.median_abs) : "-",
-        s.evaluated ? fmt::format("{} ({})", Pct(s.worst), s.worst_id) : "-", s.memory_evaluated,
+        s.evaluated ? fmt::format("{} ({})", Pct(s.worst), s.worst_id) : "-", s.false_oom,
+        s.memory_evaluated,
         s.memory_evaluated ? fmt::format("{:.1f}%", 100 * s.memory_median_abs) : "-",
         s.memory_evaluated ? fmt::format("{} ({})", Pct(s.memory_worst), s.memory_worst_id) : "-");
   }
@@ -678,10 +712,14 @@ std::string ValidationMarkdown(const ValidationReport& report) {
       mem = fmt::format("{:.1f} / {:.1f} ({})", *r.memory_measured / (1 << 30),
                         *r.memory_predicted / (1 << 30), Pct(*r.memory_error));
     if (r.skip_reason.empty()) {
-      md +=
-          fmt::format("| {} | {} | {} | {}x{} | {} | {} | {} | {}{} | {} | {} |\n", r.id, r.model,
-                      r.moe ? "yes" : "no", r.num_gpus, r.gpu, r.layout, r.metric, Num(r.measured),
-                      Num(r.predicted), r.oom ? " (OOM)" : "", Pct(r.error), mem);
+      md += fmt::format(
+          "| {} | {} | {} | {}x{} | {} | {} | {} | {}{} | {} | {} |\n", r.id, r.model,
+          r.moe ? "yes" : "no", r.num_gpus, r.gpu, r.layout, r.metric, Num(r.measured),
+          Num(r.predicted),
+          r.oom ? fmt::format(" (OOM: {:.0f} of {:.0f} GiB)", r.memory_needed / (1 << 30),
+                              r.memory_capacity / (1 << 30))
+                : "",
+          Pct(r.error), mem);
     } else {
       std::string reason = r.skip_reason;
       std::replace(reason.begin(), reason.end(), '|', '/');
@@ -728,6 +766,7 @@ nlohmann::ordered_json ValidationJson(const ValidationReport& report) {
                          {"median_abs_error", s.median_abs},
                          {"worst_error", s.worst},
                          {"worst_id", s.worst_id},
+                         {"false_oom", s.false_oom},
                          {"memory_evaluated", s.memory_evaluated},
                          {"memory_median_abs_error", s.memory_median_abs},
                          {"memory_worst_error", s.memory_worst},
@@ -746,6 +785,8 @@ nlohmann::ordered_json ValidationJson(const ValidationReport& report) {
       j["predicted"] = r.predicted;
       j["error"] = r.error;
       j["oom"] = r.oom;
+      j["memory_needed_bytes"] = r.memory_needed;
+      j["memory_capacity_bytes"] = r.memory_capacity;
     }
     if (r.memory_error) {
       j["memory_measured_bytes"] = *r.memory_measured;

@@ -111,6 +111,8 @@ struct ValidationRow {
   double predicted = 0.0;
   double error = 0.0;
   bool oom = false;                       ///< the prediction does not fit in memory
+  double memory_needed = 0.0;             ///< predicted bytes of the busiest GPU (evaluated rows)
+  double memory_capacity = 0.0;           ///< HBM bytes of one GPU
   std::optional<double> memory_measured;  ///< bytes
   std::optional<double> memory_predicted;
   std::optional<double> memory_error;
@@ -156,6 +158,9 @@ struct ErrorSummary {
   double median_abs = 0.0;
   double worst = 0.0;  ///< signed error with the largest magnitude
   std::string worst_id;
+  /// Evaluated rows predicted out of memory. Every row is a run that was really trained, so
+  /// each one is a false OOM verdict (the planner would have rejected a layout that works).
+  int64_t false_oom = 0;
   int64_t memory_evaluated = 0;
   double memory_median_abs = 0.0;
   double memory_worst = 0.0;

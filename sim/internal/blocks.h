@@ -22,8 +22,24 @@
 
 namespace moeplan::sim::internal {
 
-/// Bytes of one stored activation element (BF16; FP8 runs keep BF16 activations here).
+/// Bytes of one stored activation element (BF16).
 inline constexpr double kActivationBytes = 2.0;
+
+/// Bytes per element of a linear layer's input kept for its weight gradient: under FP8,
+/// Transformer Engine keeps the quantised copy it already made for the forward GEMM (1 byte;
+/// MXFP8's one E8M0 scale per 32 elements is neglected), not the BF16 tensor.
+inline double LinearInputElementBytes(const LowerContext& c) {
+  return c.precision == hw::Precision::kFp8 ? 1.0 : kActivationBytes;
+}
+
+/// The recompute-module bits of sim/layout.h, by name.
+inline constexpr RecomputeModules kModCoreAttn = ModuleBit(RecomputeModule::kCoreAttn);
+inline constexpr RecomputeModules kModLayerNorm = ModuleBit(RecomputeModule::kLayerNorm);
+inline constexpr RecomputeModules kModMlaUpProj = ModuleBit(RecomputeModule::kMlaUpProj);
+inline constexpr RecomputeModules kModMoeAct = ModuleBit(RecomputeModule::kMoeAct);
+inline constexpr RecomputeModules kModMlp = ModuleBit(RecomputeModule::kMlp);
+inline constexpr RecomputeModules kModSharedExperts = ModuleBit(RecomputeModule::kSharedExperts);
+inline constexpr RecomputeModules kModMoe = ModuleBit(RecomputeModule::kMoe);
 
 /// Tensor-parallel communication around a column-parallel linear whose input of `bytes`
 /// (full T rows) is gathered from the sequence-parallel slices: forward all-gather, backward
@@ -45,9 +61,13 @@ void ResidualAdd(Emitter& e);
 void EmitAttention(Emitter& e, laws::LayerAttention kind);
 
 /// `copies` FFNs of shape `ffn` fused into one, split over tp (dense FFN, shared experts):
-/// fc1 (gate + up), activation, fc2, with their TP communication.
+/// fc1 (gate + up), activation, fc2, with their TP communication; all of it but the fc1 input
+/// (a norm's output, the module's checkpoint input) is part of `module` for recomputation.
+/// `input_shared`: the fc1 input is the same BF16 tensor another linear already keeps (the
+/// shared experts read the router's input), so only an FP8 copy adds bytes.
 void EmitFfn(Emitter& e, const laws::FfnSpec& ffn, int64_t copies, OpClass op_class,
-             const char* fc1_name, const char* fc2_name);
+             const char* fc1_name, const char* fc2_name, RecomputeModules module,
+             bool input_shared);
 
 /// Dense FFN of a decoder layer, with its norm and residual add.
 void EmitDenseFfn(Emitter& e);

@@ -42,9 +42,10 @@ void ResidualAdd(Emitter& e) {
 
 namespace {
 
-// What the first linear of a block keeps: the SP slice (re-gathered in backward) or all rows.
+// What the first linear of a block keeps of its input (a norm's output): the SP slice
+// (re-gathered in backward) or all rows; FP8 keeps the quantised copy.
 double LinearInputBytes(const LowerContext& c) {
-  return kActivationBytes * D(c.sp ? c.tokens_sp : c.tokens) * D(c.hidden);
+  return LinearInputElementBytes(c) * D(c.sp ? c.tokens_sp : c.tokens) * D(c.hidden);
 }
 
 // The fused attention kernel (forward and backward) for one layer kind, its ring-attention
@@ -68,6 +69,7 @@ void CoreAttention(Emitter& e, laws::LayerAttention kind, int64_t heads, int64_t
              hw::Precision::kBf16};
   }
   const int64_t cp = c.layout->cp;
+  const Emitter::ModuleScope module(e, kModCoreAttn);
   const double forward = e.Attention("core_attention", shape, hw::Pass::kForward, cp);
   const double backward = e.Attention("core_attention", shape, hw::Pass::kBackward, cp);
   if (cp > 1) {
@@ -98,7 +100,10 @@ void MultiHeadProjections(Emitter& e, laws::LayerAttention kind) {
       e.Linear("qkv_proj", OpClass::kAttentionProj, T, qkv_width, h, c.precision);
   ColumnInputComm(e, "qkv_input", qkv, kActivationBytes * D(T) * D(h));
   e.Params(h * qkv_width + (a.qkv_bias ? qkv_width : 0), 0);
-  e.Save(Saved::kInternal, LinearInputBytes(c));
+  {
+    const Emitter::ModuleScope norm_output(e, kModLayerNorm);
+    e.Save(Saved::kInternal, LinearInputBytes(c));
+  }
   e.Save(Saved::kInternal, kActivationBytes * D(T) * D(qkv_width));  // Q, K, V
   const double qk_elements = D(T) * D(heads + kv_heads) * D(a.head_dim);
   if (a.qk_norm != laws::QkNorm::kNone) {
@@ -127,7 +132,11 @@ void LatentProjections(Emitter& e, laws::LayerAttention kind) {
   const int64_t d_qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
   const int64_t norm_q = NormParams(*c.arch, a.q_lora_rank);
   const int64_t norm_kv = NormParams(*c.arch, a.kv_lora_rank);
-  e.Save(Saved::kInternal, kActivationBytes * D(rows) * D(h));  // down-projection input
+  {
+    const Emitter::ModuleScope norm_output(e, kModLayerNorm);
+    // Down-projection input (the norm's output, on the SP slice).
+    e.Save(Saved::kInternal, LinearInputElementBytes(c) * D(rows) * D(h));
+  }
   int64_t latent = a.kv_lora_rank + a.qk_rope_head_dim;
   const int64_t kv_down_width = latent;
   if (a.q_lora_rank > 0) {
@@ -144,32 +153,36 @@ void LatentProjections(Emitter& e, laws::LayerAttention kind) {
     e.Comm("mla_latent_reduce_scatter", CommKind::kTensorParallel, Phase::kBackwardInput,
            Collective::kReduceScatter, latent_bytes, c.tp_group);
   }
-  // Latent norms: inputs kept, outputs kept as the up-projections' inputs.
+  // Latent norms: inputs kept (BF16), outputs kept as the up-projections' inputs.
   const double norm_elements = D(T) * D(latent);
   e.Memory("latent_norms", OpClass::kNormsElementwise, Phase::kForward, MemoryKernel::kNorm,
            2.0 * kActivationBytes * norm_elements);
   e.Memory("latent_norms", OpClass::kNormsElementwise, Phase::kBackwardInput, MemoryKernel::kNorm,
            3.0 * kActivationBytes * norm_elements);
-  e.Save(Saved::kInternal, 2.0 * kActivationBytes * norm_elements);
+  e.Save(Saved::kInternal, (kActivationBytes + LinearInputElementBytes(c)) * norm_elements);
   const int64_t q_width = heads * d_qk;
-  if (a.q_lora_rank > 0) {
-    e.Linear("q_up_proj", OpClass::kAttentionProj, T, q_width, a.q_lora_rank, c.precision);
-    e.Params(a.q_lora_rank * q_width, 0);
-  } else {
-    const LinearTimes q = e.Linear("q_proj", OpClass::kAttentionProj, T, q_width, h, c.precision);
-    ColumnInputComm(e, "q_input", q, kActivationBytes * D(T) * D(h));
-    e.Params(h * q_width, 0);
+  // Megatron's mla_up_proj recomputes the up-projections and RoPE, dropping Q, K and V.
+  {
+    const Emitter::ModuleScope up_proj(e, kModMlaUpProj);
+    if (a.q_lora_rank > 0) {
+      e.Linear("q_up_proj", OpClass::kAttentionProj, T, q_width, a.q_lora_rank, c.precision);
+      e.Params(a.q_lora_rank * q_width, 0);
+    } else {
+      const LinearTimes q = e.Linear("q_proj", OpClass::kAttentionProj, T, q_width, h, c.precision);
+      ColumnInputComm(e, "q_input", q, kActivationBytes * D(T) * D(h));
+      e.Params(h * q_width, 0);
+    }
+    const int64_t kv_width = heads * (a.qk_nope_head_dim + a.v_head_dim);
+    e.Linear("kv_up_proj", OpClass::kAttentionProj, T, kv_width, a.kv_lora_rank, c.precision);
+    e.Params(a.kv_lora_rank * kv_width, 0);
+    // Q and K per head (d_qk each), V per head.
+    e.Save(Saved::kInternal, kActivationBytes * D(T) * D(heads) * D(2 * d_qk + a.v_head_dim));
+    const double rope_elements = D(T) * D(heads + 1) * D(a.qk_rope_head_dim);
+    e.Memory("rope", OpClass::kNormsElementwise, Phase::kForward, MemoryKernel::kElementwise,
+             2.0 * kActivationBytes * rope_elements);
+    e.Memory("rope", OpClass::kNormsElementwise, Phase::kBackwardInput, MemoryKernel::kElementwise,
+             2.0 * kActivationBytes * rope_elements);
   }
-  const int64_t kv_width = heads * (a.qk_nope_head_dim + a.v_head_dim);
-  e.Linear("kv_up_proj", OpClass::kAttentionProj, T, kv_width, a.kv_lora_rank, c.precision);
-  e.Params(a.kv_lora_rank * kv_width, 0);
-  // Q and K per head (d_qk each), V per head.
-  e.Save(Saved::kInternal, kActivationBytes * D(T) * D(heads) * D(2 * d_qk + a.v_head_dim));
-  const double rope_elements = D(T) * D(heads + 1) * D(a.qk_rope_head_dim);
-  e.Memory("rope", OpClass::kNormsElementwise, Phase::kForward, MemoryKernel::kElementwise,
-           2.0 * kActivationBytes * rope_elements);
-  e.Memory("rope", OpClass::kNormsElementwise, Phase::kBackwardInput, MemoryKernel::kElementwise,
-           2.0 * kActivationBytes * rope_elements);
   CoreAttention(e, kind, heads, heads, d_qk, a.v_head_dim);
 }
 
@@ -211,7 +224,10 @@ void EmitAttention(Emitter& e, laws::LayerAttention kind) {
   const LowerContext& c = e.ctx();
   const laws::AttentionSpec& a = c.arch->attention;
   e.Save(Saved::kLayerInput, kActivationBytes * D(c.tokens_sp) * D(c.hidden));
-  Norm(e, "attention_norm", OpClass::kNormsElementwise);
+  {
+    const Emitter::ModuleScope norm(e, kModLayerNorm);
+    Norm(e, "attention_norm", OpClass::kNormsElementwise);
+  }
   if (a.type == laws::AttentionType::kMultiHead) {
     MultiHeadProjections(e, kind);
   } else {
@@ -222,26 +238,38 @@ void EmitAttention(Emitter& e, laws::LayerAttention kind) {
       e.Linear("out_proj", OpClass::kAttentionProj, c.tokens, c.hidden, out_width, c.precision);
   RowOutputComm(e, "out_proj_output", out, kActivationBytes * D(c.tokens) * D(c.hidden));
   e.Params(out_width * c.hidden + (a.output_bias ? c.hidden : 0), 0);
-  e.Save(Saved::kInternal, kActivationBytes * D(c.tokens) * D(out_width));
+  // The attention output: kept in BF16 for the attention backward, which doubles as the output
+  // projection's input; under FP8 that linear keeps its quantised copy as well.
+  const double out_elements = D(c.tokens) * D(out_width);
+  e.Save(Saved::kInternal, kActivationBytes * out_elements);
+  if (c.precision == hw::Precision::kFp8) e.Save(Saved::kInternal, out_elements);
   ResidualAdd(e);
 }
 
 void EmitFfn(Emitter& e, const laws::FfnSpec& ffn, int64_t copies, OpClass op_class,
-             const char* fc1_name, const char* fc2_name) {
+             const char* fc1_name, const char* fc2_name, RecomputeModules module,
+             bool input_shared) {
   const LowerContext& c = e.ctx();
   const int64_t width = ffn.intermediate_size * copies / c.tp;
   const int64_t up = ffn.gated ? 2 * width : width;
   const double full_rows = kActivationBytes * D(c.tokens) * D(c.hidden);
+  if (!input_shared) {
+    const Emitter::ModuleScope norm_output(e, kModLayerNorm);
+    e.Save(Saved::kInternal, LinearInputBytes(c));
+  } else if (c.precision == hw::Precision::kFp8) {
+    const Emitter::ModuleScope ffn_module(e, module);
+    e.Save(Saved::kInternal, LinearInputBytes(c));  // the FP8 copy of the shared BF16 input
+  }
+  const Emitter::ModuleScope ffn_module(e, module);
   const LinearTimes fc1 = e.Linear(fc1_name, op_class, c.tokens, up, c.hidden, c.precision);
   ColumnInputComm(e, fc1_name, fc1, full_rows);
-  e.Save(Saved::kInternal, LinearInputBytes(c));
-  e.Save(Saved::kInternal, kActivationBytes * D(c.tokens) * D(up));
+  e.Save(Saved::kInternal, kActivationBytes * D(c.tokens) * D(up));  // activation input
   const double act = D(c.tokens) * D(width) * kActivationBytes;
   e.Memory("activation", op_class, Phase::kForward, MemoryKernel::kElementwise,
            (ffn.gated ? 3.0 : 2.0) * act);
   e.Memory("activation", op_class, Phase::kBackwardInput, MemoryKernel::kElementwise,
            (ffn.gated ? 5.0 : 3.0) * act);
-  e.Save(Saved::kInternal, act);
+  e.Save(Saved::kInternal, act / kActivationBytes * LinearInputElementBytes(c));  // fc2 input
   const LinearTimes fc2 = e.Linear(fc2_name, op_class, c.tokens, c.hidden, width, c.precision);
   RowOutputComm(e, fc2_name, fc2, full_rows);
   const int64_t biases = ffn.bias ? up + c.hidden : 0;
@@ -250,9 +278,12 @@ void EmitFfn(Emitter& e, const laws::FfnSpec& ffn, int64_t copies, OpClass op_cl
 
 void EmitDenseFfn(Emitter& e) {
   const LowerContext& c = e.ctx();
-  e.Save(Saved::kInternal, kActivationBytes * D(c.tokens_sp) * D(c.hidden));
-  Norm(e, "ffn_norm", OpClass::kNormsElementwise);
-  EmitFfn(e, c.arch->dense_ffn, 1, OpClass::kDenseFfn, "fc1", "fc2");
+  e.Save(Saved::kInternal, kActivationBytes * D(c.tokens_sp) * D(c.hidden));  // norm input
+  {
+    const Emitter::ModuleScope norm(e, kModLayerNorm);
+    Norm(e, "ffn_norm", OpClass::kNormsElementwise);
+  }
+  EmitFfn(e, c.arch->dense_ffn, 1, OpClass::kDenseFfn, "fc1", "fc2", kModMlp, false);
   ResidualAdd(e);
 }
 

@@ -1,6 +1,7 @@
 //===- sim/internal/blocks_moe.cc - MoE, embedding, LM head and MTP blocks ===//
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "sim/internal/blocks.h"
 
@@ -52,14 +53,19 @@ void RoutedExperts(Emitter& e, std::span<const int64_t> tokens, double gathered)
   const int64_t up = expert.gated ? 2 * width : width;
   e.GroupedLinear("expert_fc1", OpClass::kExperts, tokens, up, c.hidden, c.precision);
   const double act = kActivationBytes * gathered * D(width);
-  e.Memory("expert_activation", OpClass::kExperts, Phase::kForward, MemoryKernel::kElementwise,
-           (expert.gated ? 3.0 : 2.0) * act);
+  const double linear_bytes = LinearInputElementBytes(c);
+  {
+    // Megatron's moe_act recomputes the activation and drops its output, the fc2 input.
+    const Emitter::ModuleScope moe_act(e, kModMoeAct);
+    e.Memory("expert_activation", OpClass::kExperts, Phase::kForward, MemoryKernel::kElementwise,
+             (expert.gated ? 3.0 : 2.0) * act);
+    e.Save(Saved::kInternal, linear_bytes * gathered * D(width));  // fc2 input
+  }
   e.Memory("expert_activation", OpClass::kExperts, Phase::kBackwardInput,
            MemoryKernel::kElementwise, (expert.gated ? 5.0 : 3.0) * act);
   e.GroupedLinear("expert_fc2", OpClass::kExperts, tokens, c.hidden, width, c.precision);
-  e.Save(Saved::kInternal, kActivationBytes * gathered * D(c.hidden));  // fc1 input
-  e.Save(Saved::kInternal, kActivationBytes * gathered * D(up));        // activation input
-  e.Save(Saved::kInternal, act);                                        // fc2 input
+  e.Save(Saved::kInternal, linear_bytes * gathered * D(c.hidden));  // fc1 input
+  e.Save(Saved::kInternal, kActivationBytes * gathered * D(up));    // activation input
   const int64_t local = c.arch->moe.num_experts / c.layout->ep;
   const int64_t biases = expert.bias ? up + c.hidden : 0;
   e.Params(0, local * (up * c.hidden + width * c.hidden + biases));
@@ -127,12 +133,20 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
   const int64_t ep = c.layout->ep, etp = c.layout->etp;
   const double row_bytes = kActivationBytes * D(h);
   e.Save(Saved::kInternal, row_bytes * D(rows));  // norm input
-  Norm(e, "moe_norm", OpClass::kNormsElementwise);
+  {
+    const Emitter::ModuleScope norm(e, kModLayerNorm);
+    Norm(e, "moe_norm", OpClass::kNormsElementwise);
+    // The norm's output: the BF16 router GEMM's input, the checkpoint input of Megatron's moe
+    // and shared_experts modules and the source of the permutation.
+    e.Save(Saved::kInternal, row_bytes * D(rows));
+  }
+  // Everything from the router to the combine is Megatron's moe module (checkpointed whole).
+  std::optional<Emitter::ModuleScope> moe_module;
+  moe_module.emplace(e, kModMoe);
   e.Linear("router", OpClass::kRouter, rows, moe.num_experts, h, hw::Precision::kBf16);
   e.Params(h * moe.num_experts + (moe.router_bias ? moe.num_experts : 0) +
                (moe.router_score_correction_bias ? moe.num_experts : 0),
            0);
-  e.Save(Saved::kInternal, row_bytes * D(rows));  // router and permute input
   const double scores = D(rows) * D(moe.num_experts);
   e.Memory("router_topk", OpClass::kRouter, Phase::kForward, MemoryKernel::kRouter,
            8.0 * scores + 12.0 * D(rows) * D(moe.top_k));
@@ -152,7 +166,7 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
       e.Elapsed(Phase::kBackwardInput) + e.Elapsed(Phase::kBackwardWeight);
   if (moe.num_shared_experts > 0) {
     EmitFfn(e, moe.shared_expert, moe.num_shared_experts, OpClass::kSharedExperts, "shared_fc1",
-            "shared_fc2");
+            "shared_fc2", kModSharedExperts, /*input_shared=*/true);
     if (moe.shared_expert_gate) e.Params(h, 0);
   }
   const double shared_f = e.Elapsed(Phase::kForward) - shared_start_f;
@@ -195,6 +209,7 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
            Collective::kReduceScatter, bytes, c.etp_group);
   }
   e.Transient(row_bytes * (routed + received + gathered));
+  moe_module.reset();
   ResidualAdd(e);
   return factor;
 }

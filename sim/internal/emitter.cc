@@ -33,7 +33,10 @@ void Emitter::AddToPhase(Phase phase, double seconds) {
   switch (phase) {
     case Phase::kForward:
       cost_.forward += seconds;
-      if (recomputable_) cost_.recompute[Index(Recompute::kFull)] += seconds;
+      if (recomputable_) {
+        by_module_[module_].seconds += seconds;
+        cost_.recompute[Index(Recompute::kFull)] += seconds;
+      }
       return;
     case Phase::kBackwardInput:
       cost_.backward_input += seconds;
@@ -47,7 +50,10 @@ void Emitter::AddToPhase(Phase phase, double seconds) {
 void Emitter::CountKernels(Phase phase, int64_t count) {
   const double n = static_cast<double>(count);
   kernels_[Index(phase)] += n;
-  if (phase == Phase::kForward && recomputable_) recompute_kernels_[Index(Recompute::kFull)] += n;
+  if (phase == Phase::kForward && recomputable_) {
+    by_module_[module_].kernels += n;
+    recompute_kernels_[Index(Recompute::kFull)] += n;
+  }
 }
 
 void Emitter::AddCompute(Phase phase, OpClass op_class, double seconds, double flops) {
@@ -55,16 +61,10 @@ void Emitter::AddCompute(Phase phase, OpClass op_class, double seconds, double f
   cost_.compute[Index(op_class)] += seconds;
   cost_.flops += flops;
   if (phase == Phase::kForward && recomputable_) {
+    by_module_[module_].flops += flops;
     cost_.recompute_flops[Index(Recompute::kFull)] += flops;
   }
   AddToPhase(phase, seconds);
-}
-
-void Emitter::AddSelectiveRecompute(double seconds, double flops) {
-  if (!recomputable_) return;
-  recompute_kernels_[Index(Recompute::kSelective)] += 1.0;
-  cost_.recompute[Index(Recompute::kSelective)] += seconds;
-  cost_.recompute_flops[Index(Recompute::kSelective)] += flops;
 }
 
 void Emitter::Record(const char* name, std::string shape, OpClass op_class, Phase phase,
@@ -159,7 +159,6 @@ double Emitter::Attention(const char* name, const hw::AttentionShape& shape, hw:
   const double flops = cost.flops / parts;
   const Phase phase = pass == hw::Pass::kForward ? Phase::kForward : Phase::kBackwardInput;
   AddCompute(phase, OpClass::kAttentionCore, time, flops);
-  if (pass == hw::Pass::kForward) AddSelectiveRecompute(time, flops);
   if (ops_ != nullptr) {
     Record(name,
            fmt::format("b={} heads={} kv_heads={} s_q={} s_kv={} d_qk={} d_v={}{}{}", shape.batch,
@@ -239,6 +238,19 @@ void Emitter::ApplyHostFloor() {
 }
 
 void Emitter::Finish() {
+  // Selective recomputation: everything tagged with one of the layout's modules is dropped and
+  // its forward repeated in the backward (before the host floor, which prices those kernels).
+  const RecomputeModules selected = ctx_.layout->recompute_modules;
+  double dropped = 0.0;
+  const auto sel = Index(Recompute::kSelective);
+  for (size_t mask = 1; mask < by_module_.size(); ++mask) {
+    if ((mask & selected) == 0) continue;
+    const ModuleTally& t = by_module_[mask];
+    dropped += t.saved;
+    cost_.recompute[sel] += t.seconds;
+    cost_.recompute_flops[sel] += t.flops;
+    recompute_kernels_[sel] += t.kernels;
+  }
   ApplyHostFloor();
   const double input = saved_[Index(Saved::kLayerInput)];
   const double core = saved_[Index(Saved::kCoreAttention)];
@@ -246,12 +258,12 @@ void Emitter::Finish() {
   const double always = saved_[Index(Saved::kAlways)];
   auto& act = cost_.activation_bytes;
   act[Index(Recompute::kNone)] = input + core + internal + always;
-  act[Index(Recompute::kSelective)] = input + internal + always;
+  act[Index(Recompute::kSelective)] = act[Index(Recompute::kNone)] - dropped;
   act[Index(Recompute::kFull)] = input + always;
   auto& transient = cost_.transient_bytes;
   transient[Index(Recompute::kNone)] = transient_;
   // Recomputation materialises what was dropped, one layer at a time.
-  transient[Index(Recompute::kSelective)] = transient_ + core;
+  transient[Index(Recompute::kSelective)] = transient_ + dropped;
   transient[Index(Recompute::kFull)] = transient_ + core + internal;
 }
 

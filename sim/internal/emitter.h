@@ -86,9 +86,26 @@ class Emitter {
   /// `what` in the op table; up to `hide` seconds of them overlap compute.
   double CommSeconds(const char* name, CommKind kind, Phase phase, double seconds, double bytes,
                      const char* what, double hide = 0.0, int count = 1);
-  /// Adds forward work that selective recomputation repeats.
-  void AddSelectiveRecompute(double seconds, double flops);
-  void Save(Saved kind, double bytes) { saved_[static_cast<size_t>(kind)] += bytes; }
+  /// Tags what is saved and run in the forward while it lives as part of `modules` (added to
+  /// the enclosing scope's): selective recomputation of any of them drops those saved bytes and
+  /// repeats that forward work (Megatron-Core's --recompute-modules).
+  class ModuleScope {
+   public:
+    ModuleScope(Emitter& e, RecomputeModules modules) : e_(e), saved_(e.module_) {
+      e.module_ = static_cast<RecomputeModules>(e.module_ | modules);
+    }
+    ~ModuleScope() { e_.module_ = saved_; }
+    ModuleScope(const ModuleScope&) = delete;
+    ModuleScope& operator=(const ModuleScope&) = delete;
+
+   private:
+    Emitter& e_;
+    RecomputeModules saved_;
+  };
+  void Save(Saved kind, double bytes) {
+    saved_[static_cast<size_t>(kind)] += bytes;
+    if (recomputable_) by_module_[module_].saved += bytes;
+  }
   void Transient(double bytes) { transient_ = bytes > transient_ ? bytes : transient_; }
   void Params(int64_t dense, int64_t expert) {
     cost_.dense_params += dense;
@@ -126,6 +143,16 @@ class Emitter {
   std::array<double, 3> kernels_{};  ///< launches by Phase
   std::array<double, kNumRecomputeModes> recompute_kernels_{};
   double transient_ = 0.0;
+  /// What was saved and run forward under each combination of recompute modules (index 0: in
+  /// no module); selective recomputation drops every entry that meets the layout's modules.
+  struct ModuleTally {
+    double saved = 0.0;    ///< bytes
+    double seconds = 0.0;  ///< forward seconds
+    double flops = 0.0;    ///< forward FLOPs
+    double kernels = 0.0;  ///< forward launches
+  };
+  std::array<ModuleTally, size_t{1} << kNumRecomputeModules> by_module_{};
+  RecomputeModules module_ = 0;
 };
 
 }  // namespace moeplan::sim::internal

@@ -52,7 +52,7 @@ TEST(LayoutTest, ErrorsQuoteTheText) {
             "layout 'tp=0': 'tp' expects a positive integer (at most 16777216), got '0'");
   EXPECT_EQ(ParseLayout("tp=2,zz=1").error().message,
             "layout 'tp=2,zz=1': 'zz' unknown key (expected tp, sp, pp, vpp, ep, etp, cp, dp, "
-            "mbs, gbs, recompute, sharding or precision)");
+            "mbs, gbs, recompute, recompute_modules, sharding or precision)");
   EXPECT_EQ(ParseLayout("tp2").error().message, "layout 'tp2': expected key=value, got 'tp2'");
   EXPECT_EQ(ParseLayout("recompute=some").error().message,
             "layout 'recompute=some': 'recompute' unknown recompute mode 'some' (expected none, "
