@@ -1,12 +1,15 @@
 //===- cli/plan_command.cc - `moeplan plan`: the best MoE for a fleet and budget ---===//
 /// \file
 /// `moeplan plan --fleet 1024xH100 (--days 30 | --compute 3e23 | --target-loss 2.1)
-///               [--law epoch2024] [--space default|deepseek|dense|FILE]
+///               [--law ludziejewski2025] [--space default|deepseek|dense|FILE]
 ///               [--max-total-params N] [--max-active-params N] [--memory-headroom F]
 ///               [--band EPS] [--threads N] [--fixed-mfu X] [--json]
 ///               [--export-hf config.json] [--export-megatron args.txt]`
 /// Prints the recommended architecture, recipe, loss interval, layout, time and memory, the
 /// near-optimal band and the FLOPs-only comparison (sim/plan/planner.h does the work).
+/// The default law is the joint MoE law of Ludziejewski et al. 2025 (ludziejewski2025), read at
+/// each candidate's E_eff (sim/sweep/joint_moe_loss.h), so that the expert count matters to
+/// the loss; `--law epoch2024` gives the dense Chinchilla law on active parameters.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -22,7 +25,7 @@ namespace {
 struct PlanArgs {
   std::string fleet = "1024xH100";
   double days = 0, compute = 0, target_loss = 0;
-  std::string law = "epoch2024";
+  std::string law = "ludziejewski2025";
   std::string hyper_law = "deepseek-llm-2024";
   std::string space = "default";
   std::string law_params = "active";
@@ -41,6 +44,17 @@ std::string Dims(const std::array<int64_t, plan::kNumArchDims>& v) {
                      at(ArchDim::kHiddenSize), at(ArchDim::kNumLayers), at(ArchDim::kNumExperts),
                      at(ArchDim::kTopK), at(ArchDim::kExpertWidth), at(ArchDim::kSharedExperts),
                      at(ArchDim::kFirstDenseLayers));
+}
+
+// "warning: extrapolation: ..." lines naming each variable outside the law's fitted range.
+std::string Extrapolation(const plan::PlanResult& p) {
+  if (p.extrapolation.empty()) return {};
+  std::string s = "  warning: extrapolation: the plan lies outside the law's fitted range:\n";
+  for (const plan::Extrapolation& e : p.extrapolation) {
+    s += fmt::format("    {} = {:.4g} outside the fitted {:.4g} .. {:.4g}\n", e.variable, e.value,
+                     e.min, e.max);
+  }
+  return s;
 }
 
 std::string Text(const plan::PlanResult& p, const plan::PlanRequest& r) {
@@ -76,14 +90,21 @@ std::string Text(const plan::PlanResult& p, const plan::PlanRequest& r) {
       Human(static_cast<double>(b.active_params_nonemb)));
   s += fmt::format("  M = {:.4g} FLOPs/token (non-embedding, fwd+bwd, attention full)\n",
                    b.flops_per_token);
+  s += fmt::format("  E_eff = {:.4g} (total / active FFN params: routed + shared + dense FFN)\n",
+                   b.effective_experts);
   s += "recipe:\n";
   s += fmt::format("  tokens D = {:.4g}   compute C = M D = {:.4g} FLOPs\n", b.tokens, b.compute);
   s += fmt::format(
       "  learning rate eta_opt(C) = {:.4g}   batch B_opt(C) = {:.4g} tokens ({}; "
       "layouts use {} sequences)\n",
       p.learning_rate, p.batch_tokens, r.hyper_law.name, p.global_batch);
-  s += fmt::format("  predicted loss {:.4f}  [{:.4f}, {:.4f}]  ({})\n", b.loss, p.loss_low,
-                   p.loss_high, p.interval_note);
+  if (p.has_interval) {
+    s += fmt::format("  predicted loss {:.4f}  [{:.4f}, {:.4f}]  ({})\n", b.loss, p.loss_low,
+                     p.loss_high, p.interval_note);
+  } else {
+    s += fmt::format("  predicted loss {:.4f}  ({})\n", b.loss, p.interval_note);
+  }
+  s += Extrapolation(p);
   s += "on the fleet:\n";
   if (b.has_layout) {
     s += fmt::format("  layout {}\n", b.layout.ToString());
@@ -184,7 +205,7 @@ void RegisterPlanCommand(CLI::App& app, CommandBody& run) {
   cmd->add_option("--days", args->days, "wall-clock budget: min loss within this many days");
   cmd->add_option("--compute", args->compute, "compute budget C (FLOPs): min loss at C");
   cmd->add_option("--target-loss", args->target_loss, "min time to reach this loss");
-  cmd->add_option("--law", args->law, "loss law preset or file (default epoch2024)");
+  cmd->add_option("--law", args->law, "loss law preset or file (default ludziejewski2025)");
   cmd->add_option("--law-params", args->law_params, "N of the loss law: active (default), total");
   cmd->add_option("--space", args->space, "built-in space (default, deepseek, dense) or file");
   cmd->add_option("--max-total-params", args->max_total, "constraint on N (model card)");

@@ -55,7 +55,7 @@ struct SweepArgs {
   std::string configs;
   bool json = false;
   std::string fleet = "1024xH100";
-  std::string law = "epoch2024";
+  std::string law = "ludziejewski2025";
   std::string hyper_law = "deepseek-llm-2024";
   double compute = 0, days = 0, target_loss = 0;
   std::string out;
@@ -318,7 +318,7 @@ void RegisterSweepCommand(CLI::App& app, CommandBody& run) {
                   "evaluate the architectures listed in this .csv or .jsonl file");
   cmd->add_flag("--json", args->json, "print the summary as JSON (moeplan-sweep-summary)");
   cmd->add_option("--fleet", args->fleet, "fleet: 1024xH100, or a fleet/hardware file");
-  cmd->add_option("--law", args->law, "loss law preset or file (default epoch2024)");
+  cmd->add_option("--law", args->law, "loss law preset or file (default ludziejewski2025)");
   cmd->add_option("--compute", args->compute, "objective: min loss at this compute (FLOPs)");
   cmd->add_option("--days", args->days, "objective: min loss within this wall-clock time");
   cmd->add_option("--target-loss", args->target_loss, "objective: min time to this loss");

@@ -32,15 +32,52 @@ double ComputeForLoss(const LossModel& loss, double target) {
   return hi;
 }
 
+double LawParamsOf(const LossModel& loss, const CandidateResult& c) {
+  return loss.params == LawParams::kActive ? static_cast<double>(c.active_params)
+                                           : static_cast<double>(c.total_params);
+}
+
+// Joint MoE law: delta method over the 11 coefficients (central differences, the coefficients
+// taken as independent) when standard errors are known, else no interval.
+void JointInterval(const LossModel& loss, const CandidateResult& best, PlanResult& plan) {
+  const double n = LawParamsOf(loss, best), e = best.effective_experts;
+  double var = 0;
+  bool any = false;
+  for (size_t i = 0; i < loss.joint.size(); ++i) {
+    const double se = loss.joint_std_errors[i];
+    if (!(se > 0)) continue;
+    any = true;
+    JointMoeValues hi = loss.joint, lo = loss.joint;
+    const double h = 1e-6 * std::max(std::abs(loss.joint[i]), 1e-3);
+    hi[i] += h;
+    lo[i] -= h;
+    const double grad =
+        (JointMoeLoss(hi, n, best.tokens, e) - JointMoeLoss(lo, n, best.tokens, e)) / (2 * h);
+    var += grad * grad * se * se;
+  }
+  if (!any) {
+    plan.has_interval = false;
+    plan.loss_low = plan.loss_high = best.loss;
+    plan.interval_note = "no interval: the law has no standard errors";
+    return;
+  }
+  const double half = 1.96 * std::sqrt(var);
+  plan.loss_low = best.loss - half;
+  plan.loss_high = best.loss + half;
+  plan.interval_note =
+      "95% interval, delta method on the coefficient standard errors taken as independent";
+}
+
 void Interval(const LossModel& loss, const CandidateResult& best, PlanResult& plan) {
-  if (loss.kind != LossModel::Kind::kChinchilla) {
+  if (loss.kind == LossModel::Kind::kAllocation) {
+    plan.has_interval = false;
     plan.loss_low = plan.loss_high = best.loss;
     plan.interval_note = "allocation law: no loss prediction (value is |ln(M / M_opt(C))|)";
     return;
   }
+  if (loss.kind == LossModel::Kind::kJointMoe) return JointInterval(loss, best, plan);
   const scaling::ChinchillaCoefficients& c = loss.chinchilla;
-  const double n = loss.params == LawParams::kActive ? static_cast<double>(best.active_params)
-                                                     : static_cast<double>(best.total_params);
+  const double n = LawParamsOf(loss, best);
   const double d = best.tokens;
   const double tn = std::pow(n, -c.alpha), td = std::pow(d, -c.beta);
   const std::array<double, 5> grad = {tn, td, 1.0, -c.A * std::log(n) * tn,
@@ -62,6 +99,30 @@ void Interval(const LossModel& loss, const CandidateResult& best, PlanResult& pl
     plan.loss_high = best.loss * 1.01;
     plan.interval_note = "stated +-1% band: the law publishes no standard errors";
   }
+}
+
+// The variables of the loss law "L" outside its fitted range at the chosen candidate.
+std::vector<Extrapolation> OutOfRange(const scaling::LawFile& file, const LossModel& loss,
+                                      const CandidateResult& best) {
+  std::vector<Extrapolation> out;
+  const scaling::Law* law = scaling::FindLaw(file, "L");
+  if (law == nullptr || loss.kind == LossModel::Kind::kAllocation) return out;
+  for (const scaling::FittedRange& range : law->fitted_range) {
+    double value = 0;
+    if (range.symbol == "N") {
+      value = LawParamsOf(loss, best);
+    } else if (range.symbol == "D") {
+      value = best.tokens;
+    } else if (range.symbol == "E" && loss.kind == LossModel::Kind::kJointMoe) {
+      value = best.effective_experts;
+    } else {
+      continue;
+    }
+    if (value < range.min || value > range.max) {
+      out.push_back({range.symbol, value, range.min, range.max});
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -91,9 +152,10 @@ Result<PlanResult> Plan(const PlanRequest& request) {
     c_est = 0.4 * static_cast<double>(request.fleet.num_gpus) *
             request.fleet.hardware.device.peak_flops_bf16 * request.seconds;
   } else if (request.objective == Objective::kTimeToLoss) {
-    if (loss->kind != LossModel::Kind::kChinchilla) {
-      return Error{"--target-loss needs a loss law (chinchilla form), e.g. epoch2024"};
+    if (loss->kind == LossModel::Kind::kAllocation) {
+      return Error{"--target-loss needs a loss law (chinchilla or joint_moe form), e.g. epoch2024"};
     }
+    // Joint MoE law: the dense (E = 1) law, an upper bound on the compute (only sets the batch).
     c_est = ComputeForLoss(*loss, request.target_loss);
   }
   if (space.layout.gbs == 0) {
@@ -122,6 +184,7 @@ Result<PlanResult> Plan(const PlanRequest& request) {
   plan.learning_rate = PowerLawAt(request.hyper_law, "eta_opt", c_best);
   plan.batch_tokens = PowerLawAt(request.hyper_law, "B_opt", c_best);
   Interval(*loss, plan.best, plan);
+  plan.extrapolation = OutOfRange(request.law, *loss, plan.best);
   const std::vector<Entry> band = sweep->reducer.Band();
   plan.band_size = static_cast<int64_t>(band.size());
   plan.band_truncated = sweep->reducer.band_truncated();
@@ -318,10 +381,21 @@ nlohmann::ordered_json PlanToJson(const PlanResult& p, const PlanRequest& reques
   j["learning_rate"] = p.learning_rate;
   j["batch_size_tokens"] = p.batch_tokens;
   j["global_batch_sequences"] = p.global_batch;
+  j["experts_effective"] = {
+      {"E_eff", p.best.effective_experts},
+      {"convention", "total / active FFN parameters (routed + shared experts + dense FFNs)"}};
   j["loss"] = {{"predicted", p.best.loss},
-               {"low", p.loss_low},
-               {"high", p.loss_high},
+               {"low", p.has_interval ? nlohmann::ordered_json(p.loss_low) : nullptr},
+               {"high", p.has_interval ? nlohmann::ordered_json(p.loss_high) : nullptr},
                {"note", p.interval_note}};
+  nlohmann::ordered_json outside = nlohmann::ordered_json::array();
+  for (const Extrapolation& e : p.extrapolation) {
+    outside.push_back({{"variable", e.variable},
+                       {"value", e.value},
+                       {"fitted_min", e.min},
+                       {"fitted_max", e.max}});
+  }
+  j["extrapolation"] = {{"in_fitted_range", p.extrapolation.empty()}, {"outside", outside}};
   if (p.best.has_layout) {
     j["layout"] = p.best.layout.ToString();
     j["step_time_s"] = p.best.step_time;

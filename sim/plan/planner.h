@@ -15,7 +15,15 @@
 ///
 /// Loss interval: with coefficient standard errors (epoch2024), +-1.96 sigma by the delta
 /// method taking the coefficients as independent (conservative when they are correlated);
-/// without them (hoffmann2022) a stated +-1% band. Namespace moeplan::plan (with the sweep).
+/// without them a stated +-1% band for a Chinchilla law (hoffmann2022) and no interval at all
+/// for a joint MoE law (ludziejewski2025, the default): its 11 coefficients are published
+/// without errors and a +-1% band would pretend to a precision nobody measured.
+///
+/// Extrapolation: the plan lists every variable of the loss law (N, D and, for the joint MoE
+/// law, E = E_eff) whose value for the chosen candidate lies outside the law's fitted range
+/// (law.fitted_range; ludziejewski2025: N 7.9e7..2.7e9, D 5e8..8e10, E 1..32). At the budgets
+/// `moeplan plan` is for (a 1024-GPU month is ~1e24 FLOPs) the joint law is always read far
+/// beyond its data. Namespace moeplan::plan (with the sweep).
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -53,14 +61,23 @@ struct DimRange {
   int64_t min = 0, max = 0;
 };
 
+/// A variable of the loss law whose value lies outside the law's fitted range.
+struct Extrapolation {
+  std::string variable;  ///< the law's symbol: N, D or E
+  double value = 0;      ///< the chosen candidate's value (E: E_eff)
+  double min = 0, max = 0;
+};
+
 struct PlanResult {
   CandidateResult best;
   laws::MoeArch arch;
   double learning_rate = 0;  ///< eta_opt(C)
   double batch_tokens = 0;   ///< B_opt(C), tokens
   int64_t global_batch = 0;  ///< sequences used by the layouts
+  bool has_interval = true;  ///< false: loss_low/high are meaningless (see interval_note)
   double loss_low = 0, loss_high = 0;
   std::string interval_note;
+  std::vector<Extrapolation> extrapolation;  ///< empty: inside the fitted range (or none known)
   int64_t band_size = 0;
   bool band_truncated = false;
   std::array<DimRange, kNumArchDims> band_ranges{};

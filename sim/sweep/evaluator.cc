@@ -28,6 +28,43 @@ Result<scaling::BoundLaw> BindTarget(const scaling::LawFile& file, std::string_v
   return scaling::BoundLaw::Bind(*law);
 }
 
+// The joint MoE law "L" of `file` (JointMoeForm): its 11 coefficients, their standard errors,
+// and the law at E = 1 as `chinchilla`.
+Result<LossModel> MakeJointMoeModel(const scaling::LawFile& file, const scaling::Law& law,
+                                    LossModel model) {
+  if (model.params != LawParams::kActive) {
+    return Error{fmt::format(
+        "law file '{}': the joint_moe law reads N as active parameters (embedding included); "
+        "expected --law-params active, got total",
+        file.name)};
+  }
+  for (const scaling::LawQuantity& v : law.variables) {
+    if (v.unit != 1.0) {
+      return Error{
+          fmt::format("law file '{}': law 'L' variable '{}' has unit {}; the planner "
+                      "needs N, D and E in units of 1",
+                      file.name, v.symbol, v.unit)};
+    }
+  }
+  Result<scaling::BoundLaw> bound = scaling::BoundLaw::Bind(law);
+  if (!bound) return Error{fmt::format("law file '{}': {}", file.name, bound.error().message)};
+  const Eigen::VectorXd& values = bound->values();
+  for (size_t i = 0; i < model.joint.size(); ++i) {
+    model.joint[i] = values[static_cast<Eigen::Index>(i)];
+    const scaling::Coefficient& coef = law.coefficients[i];
+    if (coef.std_error) model.joint_std_errors[i] = *coef.std_error;
+  }
+  model.kind = LossModel::Kind::kJointMoe;
+  if (!JointMoeAtExpertsInline(model.joint, 1.0, model.chinchilla)) {
+    return Error{fmt::format(
+        "law file '{}': the joint_moe law is undefined or does not decrease in N and D at "
+        "E = 1 (expected E_start < E_max and alpha + gamma ln E_start < 0, beta + zeta ln "
+        "E_start < 0)",
+        file.name)};
+  }
+  return model;
+}
+
 }  // namespace
 
 const char* ToString(Objective objective) {
@@ -44,9 +81,9 @@ const char* ToString(Objective objective) {
 
 const char* ToString(Reject reject) {
   static constexpr std::array<const char*, kNumRejects> kNames = {
-      "feasible",  "invalid-arch", "max-total-params", "max-active-params", "triad-M",
-      "triad-N_a", "triad-N",      "loss-unreachable", "no-valid-layout",   "out-of-memory",
-      "pruned"};
+      "feasible",   "invalid-arch",    "max-total-params", "max-active-params",
+      "triad-M",    "triad-N_a",       "triad-N",          "loss-unreachable",
+      "law-domain", "no-valid-layout", "out-of-memory",    "pruned"};
   return kNames[static_cast<size_t>(reject)];
 }
 
@@ -60,18 +97,34 @@ const char* Describe(Reject reject) {
       "N_a outside constraints.triad.N_a (target and tolerance)",
       "N outside constraints.triad.N (target and tolerance)",
       "the loss law never reaches the target loss at this model size",
+      "the joint MoE law is undefined or does not decrease in N and D at this E_eff",
       "no layout of the space is valid for this model on this fleet (divisibility)",
       "every valid layout needs more memory than the GPU has (minus the headroom)",
       "provably worse than the results kept (bound), not evaluated further"};
   return kText[static_cast<size_t>(reject)];
 }
 
-double LossModel::Loss(double n, double d) const {
-  return scaling::ChinchillaLoss(chinchilla, n, d);
+bool LossModel::AtExperts(double experts, scaling::ChinchillaCoefficients& out) const {
+  if (kind != Kind::kJointMoe) {
+    out = chinchilla;
+    return true;
+  }
+  return JointMoeAtExpertsInline(joint, experts, out);
 }
 
-double LossModel::TokensForLoss(double n, double target) const {
-  const scaling::ChinchillaCoefficients& c = chinchilla;
+double LossModel::Loss(double n, double d, double experts) const {
+  scaling::ChinchillaCoefficients c;
+  if (!AtExperts(experts, c)) return std::numeric_limits<double>::quiet_NaN();
+  return scaling::ChinchillaLoss(c, n, d);
+}
+
+double LossModel::TokensForLoss(double n, double target, double experts) const {
+  scaling::ChinchillaCoefficients c;
+  if (!AtExperts(experts, c)) return kInf;
+  return ChinchillaTokensForLoss(c, n, target);
+}
+
+double ChinchillaTokensForLoss(const scaling::ChinchillaCoefficients& c, double n, double target) {
   const double room = target - c.E - c.A / std::pow(n, c.alpha);
   if (room <= 0) return kInf;
   return std::pow(c.B / room, 1.0 / c.beta);
@@ -82,6 +135,7 @@ Result<LossModel> MakeLossModel(const scaling::LawFile& file, LawParams params) 
   model.law_name = file.name;
   model.params = params;
   if (const scaling::Law* law = scaling::FindLaw(file, "L")) {
+    if (law->form.type == scaling::FormType::kJointMoe) return MakeJointMoeModel(file, *law, model);
     Result<scaling::ChinchillaCoefficients> c = scaling::ChinchillaOf(*law);
     if (!c) return c.error();
     model.kind = LossModel::Kind::kChinchilla;
@@ -98,8 +152,8 @@ Result<LossModel> MakeLossModel(const scaling::LawFile& file, LawParams params) 
   Result<scaling::BoundLaw> d_opt = BindTarget(file, "D_opt");
   if (!m_opt || !d_opt) {
     return Error{
-        fmt::format("law file '{}' has neither a loss law 'L' (chinchilla form) nor the "
-                    "allocation laws 'M_opt' and 'D_opt'",
+        fmt::format("law file '{}' has neither a loss law 'L' (chinchilla or joint_moe form) nor "
+                    "the allocation laws 'M_opt' and 'D_opt'",
                     file.name)};
   }
   model.kind = LossModel::Kind::kAllocation;
@@ -187,7 +241,7 @@ double Evaluator::ObjectiveFor(CandidateResult& out, double tokens_per_second) c
     case Objective::kLossInTime:
       out.tokens = tokens_per_second * options_.seconds;
       out.compute = out.tokens * out.flops_per_token;
-      out.loss = loss_.Loss(n, out.tokens);
+      out.loss = scaling::ChinchillaLoss(law_at_arch_, n, out.tokens);
       out.seconds = options_.seconds;
       return out.loss;
     case Objective::kTimeToLoss:
@@ -210,6 +264,7 @@ void Evaluator::Score(const laws::MoeArch& arch, double prune_above, CandidateRe
   out.active_params_nonemb = triad.active_params - emb.active_params - head.active_params;
   out.model_flops_per_token = triad.flops_per_token;
   out.flops_per_token = triad.flops_per_token - head.flops_per_token;
+  out.effective_experts = EffectiveExperts(triad);
   const Constraints& c = space_.constraints;
   auto reject = [&](Reject r) { out.reject = r; };
   if (c.max_total_params > 0 && static_cast<double>(out.total_params) > c.max_total_params) {
@@ -227,6 +282,11 @@ void Evaluator::Score(const laws::MoeArch& arch, double prune_above, CandidateRe
   }
   const double n = loss_.params == LawParams::kActive ? static_cast<double>(out.active_params)
                                                       : static_cast<double>(out.total_params);
+  // The law this architecture sees (joint MoE law: at its E_eff), once per architecture.
+  if (loss_.kind != LossModel::Kind::kAllocation &&
+      !loss_.AtExperts(out.effective_experts, law_at_arch_)) {
+    return reject(Reject::kLawDomain);
+  }
   // Arch-level part of the objective and its bound over every possible layout.
   const double max_tps = static_cast<double>(fleet_.num_gpus) * peak_ / out.flops_per_token;
   double bound = 0;
@@ -236,17 +296,18 @@ void Evaluator::Score(const laws::MoeArch& arch, double prune_above, CandidateRe
       out.tokens = options_.compute / out.flops_per_token;
       out.loss = loss_.kind == LossModel::Kind::kAllocation
                      ? std::abs(std::log(out.flops_per_token / m_opt_))
-                     : loss_.Loss(n, out.tokens);
+                     : scaling::ChinchillaLoss(law_at_arch_, n, out.tokens);
       bound = out.loss;
       break;
     case Objective::kLossInTime:
-      bound = loss_.Loss(n, max_tps * options_.seconds);
+      // No layout beats max_tps and the law decreases in D: a lower bound on the loss.
+      bound = scaling::ChinchillaLoss(law_at_arch_, n, max_tps * options_.seconds);
       break;
     case Objective::kTimeToLoss:
-      out.tokens = loss_.TokensForLoss(n, options_.target_loss);
+      out.tokens = ChinchillaTokensForLoss(law_at_arch_, n, options_.target_loss);
       if (!std::isfinite(out.tokens)) return reject(Reject::kLossUnreachable);
       out.compute = out.tokens * out.flops_per_token;
-      out.loss = loss_.Loss(n, out.tokens);  // the target, up to rounding
+      out.loss = scaling::ChinchillaLoss(law_at_arch_, n, out.tokens);  // the target
       bound = out.tokens / max_tps;
       break;
   }
