@@ -43,7 +43,7 @@ SweepSpace BenchSpace() {
 void BM_SweepFullEvaluation(benchmark::State& state) {
   const SweepSpace space = BenchSpace();
   const hw::Fleet fleet = *hw::LoadFleet("1024xH100");
-  const LossModel loss = *MakeLossModel(*scaling::FindLawPreset("epoch2024"));
+  const LossModel loss = *MakeLossModel(*scaling::FindLawPreset("ludziejewski2025"));
   SweepOptions o;
   o.eval.objective = Objective::kLossInTime;
   o.eval.seconds = 30 * 86400.0;
@@ -75,7 +75,7 @@ BENCHMARK(BM_SweepFullEvaluation)
 void BM_SweepFixedMfu(benchmark::State& state) {
   const SweepSpace space = *BuiltinSpace("default");
   const hw::Fleet fleet = *hw::LoadFleet("1024xH100");
-  const LossModel loss = *MakeLossModel(*scaling::FindLawPreset("epoch2024"));
+  const LossModel loss = *MakeLossModel(*scaling::FindLawPreset("ludziejewski2025"));
   SweepOptions o;
   o.eval.objective = Objective::kLossInTime;
   o.eval.seconds = 30 * 86400.0;
