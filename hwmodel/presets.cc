@@ -195,9 +195,9 @@ Hardware Mi300x() {
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.6025};
-constexpr GenerationFit kHopperFit{0.6557};
-constexpr GenerationFit kBlackwellFit{0.5144};
+constexpr GenerationFit kAmpereFit{0.5973};
+constexpr GenerationFit kHopperFit{0.6419};
+constexpr GenerationFit kBlackwellFit{0.4952};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
@@ -208,16 +208,16 @@ Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8550;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8143;
   }
-  e.gemm.fp8_efficiency_scale = 0.9511;
+  e.gemm.fp8_efficiency_scale = 0.9622;
   const AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.5949);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.5949);
-  e.host.per_kernel = 77.36e-6;
-  e.host.per_step = 20.12e-3;
-  e.collective.scale_up.max_efficiency = 0.9889;
-  e.collective.scale_out.max_efficiency = 0.9985;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.6952);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.6952);
+  e.host.per_kernel = 77.30e-6;
+  e.host.per_step = 20.20e-3;
+  e.collective.scale_up.max_efficiency = 0.8717;
+  e.collective.scale_out.max_efficiency = 0.9629;
   return h;
 }
 

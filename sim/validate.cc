@@ -70,6 +70,7 @@ const std::set<std::string> kRunKeys = {"id",
                                         "precision",
                                         "precision_detail",
                                         "layout",
+                                        "sim_options",
                                         "routing",
                                         "measured",
                                         "primary_metric",
@@ -157,6 +158,29 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   return layout;
 }
 
+const std::set<std::string> kOptionKeys = {"dispatcher", "moe_a2a_overlap"};
+
+// The framework options a source publishes with a run (sim/sim_options.h).
+Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
+                                   const std::string& path) {
+  if (Status s = CheckKeys(object, kOptionKeys, file, path); !s) return s.error();
+  SimOptions options;
+  auto dispatcher = OptString(object, "dispatcher", file, path);
+  if (!dispatcher) return dispatcher.error();
+  if (*dispatcher == "deepep") {
+    options.dispatcher = Dispatcher::kDeepEp;
+  } else if (!dispatcher->empty() && *dispatcher != "alltoall") {
+    return PathError(file, path + ".dispatcher",
+                     fmt::format("expected \"alltoall\" or \"deepep\", got \"{}\"", *dispatcher));
+  }
+  if (auto it = object.find("moe_a2a_overlap"); it != object.end() && !it->is_null()) {
+    if (!it->is_boolean())
+      return PathError(file, path + ".moe_a2a_overlap", "expected true, false or null");
+    options.moe_a2a_overlap = it->get<bool>();
+  }
+  return options;
+}
+
 std::string ShortLayout(const Layout& l) {
   std::string s = fmt::format("tp{} pp{}", l.tp, l.pp);
   if (l.vpp > 1) s += fmt::format(" vpp{}", l.vpp);
@@ -174,10 +198,12 @@ std::string ShortLayout(const Layout& l) {
 
 // The analytic-estimate request of a run on `fleet_spec`.
 Result<SimRequest> MakeRequest(const laws::MoeArch& arch, const std::string& fleet_spec,
-                               const Layout& layout, int64_t seq_len) {
+                               const Layout& layout, int64_t seq_len,
+                               const SimOptions& options = {}) {
   auto fleet = hw::LoadFleet(fleet_spec);
   if (!fleet) return Error{"fleet: " + fleet.error().message};
   SimRequest request;
+  request.options = options;
   request.arch = arch;
   request.fleet = *fleet;
   request.layout = layout;
@@ -268,6 +294,11 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
       run.layout = *layout;
     }
     run.layout.precision = run.precision == "fp8" ? hw::Precision::kFp8 : hw::Precision::kBf16;
+    if (auto it = r.find("sim_options"); it != r.end() && !it->is_null()) {
+      auto options = ParseRowOptions(*it, file, path + ".sim_options");
+      if (!options) return options.error();
+      run.options = *options;
+    }
     if (auto it = r.find("measured"); it == r.end()) {
       return PathError(file, path + ".measured", "missing measured values");
     } else {
@@ -446,8 +477,8 @@ std::optional<ValidationCase> PublishedCase(const PublishedRun& run, ValidationR
                                                     : "no throughput published";
     if (!run.memory_per_gpu_bytes) return std::nullopt;
   }
-  auto request =
-      MakeRequest(run.arch, fmt::format("{}x{}", run.num_gpus, run.gpu), run.layout, run.seq_len);
+  auto request = MakeRequest(run.arch, fmt::format("{}x{}", run.num_gpus, run.gpu), run.layout,
+                             run.seq_len, run.options);
   if (!request) {
     row.skip_reason = FirstLine(request.error().message);
     return std::nullopt;

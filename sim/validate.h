@@ -63,6 +63,9 @@ struct PublishedRun {
   int64_t seq_len = 0;
   std::string precision;  ///< empty when not stated
   Layout layout;
+  /// Framework options published with the run ("sim_options": dispatcher, moe_a2a_overlap);
+  /// defaults (alltoall dispatcher, no overlap) otherwise.
+  SimOptions options;
   std::string flop_convention;
   bool consistency_warnings = false;
   std::optional<double> tokens_per_s_per_gpu;

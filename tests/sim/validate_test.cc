@@ -94,6 +94,41 @@ TEST(ValidateTest, BadRunsFilesNameFileAndPath) {
   EXPECT_NE(c.error().message.find("$.runs[0].model"), std::string::npos);
 }
 
+TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
+  json file = TinyRuns();
+  file["runs"][0]["layout"]["recompute"] = "selective";
+  file["runs"][0]["layout"]["recompute_modules"] = {"layernorm", "mlp"};
+  file["runs"][0]["sim_options"] = {{"dispatcher", "deepep"}, {"moe_a2a_overlap", true}};
+  auto runs = ParsePublishedRuns(file, "tiny.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  const PublishedRun& run = (*runs)[0];
+  EXPECT_EQ(run.layout.recompute_modules,
+            ModuleBit(RecomputeModule::kLayerNorm) | ModuleBit(RecomputeModule::kMlp));
+  EXPECT_EQ(run.options.dispatcher, Dispatcher::kDeepEp);
+  EXPECT_TRUE(run.options.moe_a2a_overlap);
+  // The row's layout text names the modules.
+  EXPECT_NE(EvaluatePublishedRun(run).layout.find("rc=selective(layernorm+mlp)"),
+            std::string::npos);
+}
+
+TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
+  json dispatcher = TinyRuns();
+  dispatcher["runs"][0]["sim_options"] = {{"dispatcher", "nccl"}};
+  EXPECT_EQ(ParsePublishedRuns(dispatcher, "bad.json").error().message,
+            "bad.json: $.runs[0].sim_options.dispatcher: expected \"alltoall\" or \"deepep\", "
+            "got \"nccl\"");
+  json unknown = TinyRuns();
+  unknown["runs"][0]["sim_options"] = {{"overlap", true}};
+  EXPECT_NE(ParsePublishedRuns(unknown, "bad.json")
+                .error()
+                .message.find("bad.json: $.runs[0].sim_options.overlap"),
+            std::string::npos);
+  json modules = TinyRuns();
+  modules["runs"][0]["layout"]["recompute_modules"] = {"moe_act"};  // recompute is null
+  EXPECT_EQ(ParsePublishedRuns(modules, "bad.json").error().message,
+            "bad.json: $.runs[0].layout.recompute_modules: needs recompute \"selective\"");
+}
+
 TEST(ValidateTest, ParsesVtrainCsv) {
   const std::string text =
       "\xEF\xBB\xBF# GPUs,global batch,micro batch,hidden size,attention heads,# layers,sequence "
