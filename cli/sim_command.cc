@@ -315,7 +315,10 @@ int RunBestLayout(const SimArgs& args, const laws::LoadedModel& model, const hw:
   space.gbs = layout.gbs;
   space.sharding = layout.sharding;
   space.precision = layout.precision;
-  space.recompute_modules = layout.recompute_modules;
+  // A layout that names its modules fixes what "selective" means; otherwise the search's default.
+  if (layout.recompute_modules != sim::kDefaultRecomputeModules) {
+    space.recompute_modules = layout.recompute_modules;
+  }
   space.sequence_parallel = layout.sequence_parallel;
   space.top_k = args.top;
   space.threads = args.threads;

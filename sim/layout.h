@@ -74,6 +74,13 @@ constexpr RecomputeModules ModuleBit(RecomputeModule m) {
   return static_cast<RecomputeModules>(1u << static_cast<unsigned>(m));
 }
 inline constexpr RecomputeModules kDefaultRecomputeModules = ModuleBit(RecomputeModule::kCoreAttn);
+/// What "selective" means in layout searches and sweeps unless told otherwise: the modules that
+/// are cheap to recompute and that MoE recipes commonly recompute (Megatron-Core's MoE guide and
+/// NVIDIA's DeepSeek-V3 / Qwen3 recipes: layernorm, moe_act, mla_up_proj), plus core attention.
+/// Core attention alone saves only the log-sum-exp with fused attention.
+inline constexpr RecomputeModules kSearchRecomputeModules =
+    ModuleBit(RecomputeModule::kCoreAttn) | ModuleBit(RecomputeModule::kLayerNorm) |
+    ModuleBit(RecomputeModule::kMoeAct) | ModuleBit(RecomputeModule::kMlaUpProj);
 
 enum class Sharding : uint8_t {
   kNone,       ///< DDP: optimizer states, gradients and weights replicated over dp

@@ -45,7 +45,7 @@ struct SearchSpace {
   std::vector<int64_t> mbs = {1, 2, 4, 8};
   std::vector<Recompute> recompute = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
   /// What "selective" recomputes (Megatron's --recompute-modules).
-  RecomputeModules recompute_modules = kDefaultRecomputeModules;
+  RecomputeModules recompute_modules = kSearchRecomputeModules;
   /// Fixed for every candidate: global batch (must be > 0), sharding, precision, SP.
   int64_t gbs = 0;
   Sharding sharding = Sharding::kOptimizer;

@@ -354,6 +354,7 @@ void Evaluator::SearchLayouts(const laws::MoeArch& arch, CandidateResult& out) {
             base.gbs = dims.gbs;
             base.sharding = dims.sharding;
             base.precision = dims.precision;
+            base.recompute_modules = dims.recompute_modules;
             std::optional<sim::LoweredModel> lowered;
             for (int64_t pp : dims.pp) {
               for (int64_t vpp : dims.vpp) {

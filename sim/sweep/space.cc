@@ -142,8 +142,8 @@ void ReadArch(const JsonObject& a, SweepSpace& space) {
 }
 
 void ReadLayout(const JsonObject& l, LayoutDims& dims) {
-  l.RejectUnknownKeys(
-      {"tp", "pp", "vpp", "ep", "etp", "cp", "mbs", "recompute", "gbs", "sharding", "precision"});
+  l.RejectUnknownKeys({"tp", "pp", "vpp", "ep", "etp", "cp", "mbs", "recompute",
+                       "recompute_modules", "gbs", "sharding", "precision"});
   auto maybe = [&](std::string_view key, std::vector<int64_t>& out, int64_t min_value) {
     if (l.Has(key)) out = ReadDim(l, key, min_value);
   };
@@ -168,6 +168,19 @@ void ReadLayout(const JsonObject& l, LayoutDims& dims) {
       dims.recompute.push_back(*r);
     }
     if (dims.recompute.empty()) l.FailMessage("recompute", "empty list: give at least one value");
+  }
+  if (const nlohmann::json* list = l.OptionalArray("recompute_modules")) {
+    std::string names;
+    for (const nlohmann::json& v : *list) {
+      if (!v.is_string()) {
+        l.Fail("recompute_modules", "an array of module names", DescribeJsonValue(v));
+      }
+      if (!names.empty()) names += '+';
+      names += v.get_ref<const std::string&>();
+    }
+    Result<sim::RecomputeModules> modules = sim::ParseRecomputeModules(names);
+    if (!modules) l.FailMessage("recompute_modules", modules.error().message);
+    dims.recompute_modules = *modules;
   }
   if (auto s = l.OptionalString("sharding")) {
     Result<sim::Sharding> r = sim::ParseSharding(*s);
@@ -447,6 +460,13 @@ nlohmann::ordered_json SpaceToJson(const SweepSpace& space) {
   std::vector<std::string> recompute;
   for (sim::Recompute r : l.recompute) recompute.emplace_back(sim::ToString(r));
   layout["recompute"] = recompute;
+  std::vector<std::string> modules;
+  for (int i = 0; i < sim::kNumRecomputeModules; ++i) {
+    const auto module = static_cast<sim::RecomputeModule>(i);
+    if ((l.recompute_modules & sim::ModuleBit(module)) != 0)
+      modules.emplace_back(sim::ToString(module));
+  }
+  layout["recompute_modules"] = modules;
   layout["gbs"] = l.gbs;
   layout["sharding"] = sim::ToString(l.sharding);
   layout["precision"] = l.precision == hw::Precision::kFp8 ? "fp8" : "bf16";

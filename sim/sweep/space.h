@@ -100,6 +100,8 @@ struct LayoutDims {
   std::vector<int64_t> mbs = {1, 2};
   std::vector<sim::Recompute> recompute = {sim::Recompute::kNone, sim::Recompute::kSelective,
                                            sim::Recompute::kFull};
+  /// What "selective" recomputes (Megatron's --recompute-modules).
+  sim::RecomputeModules recompute_modules = sim::kSearchRecomputeModules;
   /// Global batch in sequences; 0 = chosen by the planner (B_opt(C) of DeepSeek LLM).
   int64_t gbs = 0;
   sim::Sharding sharding = sim::Sharding::kOptimizer;

@@ -238,6 +238,31 @@ TEST(SpaceTest, InvalidSpacesGetErrorsWithFileAndPath) {
   EXPECT_EQ(aligned->values(ArchDim::kExpertWidth), (std::vector<int64_t>{512, 768, 1024}));
 }
 
+TEST(SpaceTest, SelectiveRecomputeModulesAreReadAndWritten) {
+  auto parse = [](const char* text) {
+    return SpaceFromJson(nlohmann::json::parse(text), "space.json");
+  };
+  // Default: Megatron's cheap modules (sim/layout.h kSearchRecomputeModules).
+  auto plain = parse(R"({"format":"moeplan-space","version":1})");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->layout.recompute_modules, sim::kSearchRecomputeModules);
+  auto moe = parse(R"({"format":"moeplan-space","version":1,
+      "layout":{"recompute_modules":["moe","layernorm"]}})");
+  ASSERT_TRUE(moe.ok()) << moe.error().message;
+  EXPECT_EQ(moe->layout.recompute_modules, sim::ModuleBit(sim::RecomputeModule::kMoe) |
+                                               sim::ModuleBit(sim::RecomputeModule::kLayerNorm));
+  auto round = SpaceFromJson(nlohmann::json::parse(SpaceToJson(*moe).dump()), "x");
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->layout.recompute_modules, moe->layout.recompute_modules);
+  auto bad = parse(R"({"format":"moeplan-space","version":1,
+      "layout":{"recompute_modules":["moe_ac"]}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find(
+                "space.json: field 'layout.recompute_modules': unknown recompute module 'moe_ac'"),
+            std::string::npos)
+      << bad.error().message;
+}
+
 TEST(SpaceTest, DecodingCoversTheProductInOrder) {
   SweepSpace s = SmallSpace();
   const auto first = DecodeArchValues(s, 0);
