@@ -283,6 +283,33 @@ void Describe(const CalibrationInput& input, const CalibrationOptions& options,
       p.folds);
 }
 
+void AddErrors(const std::vector<ClassValidation>& classes, hw::CalibrationRecord& record) {
+  for (const ClassValidation& c : classes) {
+    record.errors.push_back({c.op_class, c.points, c.mape_held_out, c.worst_held_out, {}});
+  }
+}
+
+// The record the hardware file carries: the provenance and the held-out errors per class (the
+// "moe_layer" class is the layer-level error: sum of held-out part predictions vs the layer).
+hw::CalibrationRecord MakeRecord(const CalibrationResult& result) {
+  const Provenance& p = result.provenance;
+  hw::CalibrationRecord record;
+  record.tool = std::string(kCalibrateTool);
+  record.base = p.base;
+  record.source = p.profile_source;
+  record.device = p.device_name;
+  record.driver = p.driver_version;
+  record.measured_utc = p.profile_created_utc;
+  record.measurements_used = p.measurements_used;
+  record.measurements_total = p.measurements;
+  record.nccl_logs = p.nccl_sources;
+  record.nccl_rows = p.nccl_rows;
+  record.folds = p.folds;
+  AddErrors(result.kernel_classes, record);
+  AddErrors(result.collective_classes, record);
+  return record;
+}
+
 double Median(std::vector<double> values) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
@@ -368,6 +395,7 @@ Result<CalibrationResult> Calibrate(const CalibrationInput& input,
   if (Status s = CalibrateKernels(input, options, result); !s.ok()) return s.error();
   if (Status s = CalibrateCollectives(input, options, result); !s.ok()) return s.error();
   Describe(input, options, result);
+  result.calibrated.calibration = MakeRecord(result);
   if (Status s = result.calibrated.Validate(); !s.ok()) {
     return Error{fmt::format("calibrated hardware is invalid (a bug): {}", s.message())};
   }

@@ -5,59 +5,111 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace moeplan::calibration {
 namespace {
 
-// Parameter order of the solver.
-enum Index : size_t {
-  kGemmAmpere,
-  kGemmHopper,
-  kGemmBlackwell,
-  kGroupedRatio,
-  kFp8Scale,
-  kAttentionScale,
-  kHostPerKernel,
-  kHostPerStep,
-  kScaleUp,
-  kScaleOut,
-  kNumParams
+// One fitted parameter: its solver name (the hardware field it sets, or what it scales), its
+// physical bounds and scale, where it lives in EndToEndParams, how Apply writes it into the
+// hardware's efficiencies, where EndToEndParams::ToJson writes it, and the interval its start
+// value is clamped into (the solver starts strictly inside the bounds). Efficiencies stay
+// physical (<= 1); the attention scale may raise the uncalibrated 0.6/0.5 defaults up to 1
+// (the product is capped at 1); host times span decades (log scale).
+struct ParamSpec {
+  const char* name;
+  double lower;
+  double upper;
+  bool log_scale;
+  double EndToEndParams::*member;
+  void (*apply)(double value, GpuGeneration generation, hw::EfficiencyParams& efficiency);
+  const char* json_key;
+  const char* json_subkey;  // nullptr: a top-level value of ToJson
+  double start_min;
+  double start_max;
 };
 
-std::vector<BoundedParam> Bounds(const EndToEndParams& start) {
-  // Efficiencies stay physical (<= 1); the attention scale may raise the uncalibrated 0.6/0.5
-  // defaults up to 1 (Apply caps the product); host times span decades (log scale).
-  return {
-      {"efficiency.gemm.compute_efficiency (Ampere)", 0.3, 1.0, false, start.gemm_ampere},
-      {"efficiency.gemm.compute_efficiency (Hopper)", 0.3, 1.0, false, start.gemm_hopper},
-      {"efficiency.gemm.compute_efficiency (Blackwell)", 0.3, 1.0, false, start.gemm_blackwell},
-      {"grouped / dense GEMM efficiency", 0.3, 1.0, false, start.grouped_ratio},
-      {"efficiency.gemm.fp8_efficiency_scale", 0.3, 1.0, false, std::min(start.fp8_scale, 0.99)},
-      {"attention efficiency scale", 0.3, 1.6, false, start.attention_scale},
-      {"efficiency.host.per_kernel", 1e-7, 2e-4, true, start.host_per_kernel},
-      {"efficiency.host.per_step", 1e-5, 1.0, true, std::max(start.host_per_step, 1e-3)},
-      {"efficiency.collective.scale_up.max_efficiency", 0.2, 1.0, false, start.scale_up_efficiency},
-      {"efficiency.collective.scale_out.max_efficiency", 0.2, 1.0, false,
-       std::min(start.scale_out_efficiency, 0.99)},
-  };
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+void SetGemm(double value, GpuGeneration generation, GpuGeneration fitted,
+             hw::EfficiencyParams& e) {
+  if (generation == fitted) e.gemm.compute_efficiency = value;
 }
 
-EndToEndParams FromValues(std::span<const double> v) {
+void ScaleAttention(double scale, GpuGeneration, hw::EfficiencyParams& e) {
+  const hw::AttentionParams defaults;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * scale);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * scale);
+}
+
+// The solver's parameter order; Bounds, FromValues, Apply and ToJson all read this table.
+// Apply runs it in order: the grouped ratio follows the GEMM entries it multiplies.
+constexpr std::array<ParamSpec, 10> kParams = {{
+    {"efficiency.gemm.compute_efficiency (Ampere)", 0.3, 1.0, false, &EndToEndParams::gemm_ampere,
+     [](double v, GpuGeneration g, hw::EfficiencyParams& e) {
+       SetGemm(v, g, GpuGeneration::kAmpere, e);
+     },
+     "gemm_compute_efficiency", "ampere", -kInf, kInf},
+    {"efficiency.gemm.compute_efficiency (Hopper)", 0.3, 1.0, false, &EndToEndParams::gemm_hopper,
+     [](double v, GpuGeneration g, hw::EfficiencyParams& e) {
+       SetGemm(v, g, GpuGeneration::kHopper, e);
+     },
+     "gemm_compute_efficiency", "hopper", -kInf, kInf},
+    {"efficiency.gemm.compute_efficiency (Blackwell)", 0.3, 1.0, false,
+     &EndToEndParams::gemm_blackwell,
+     [](double v, GpuGeneration g, hw::EfficiencyParams& e) {
+       SetGemm(v, g, GpuGeneration::kBlackwell, e);
+     },
+     "gemm_compute_efficiency", "blackwell", -kInf, kInf},
+    {"grouped / dense GEMM efficiency", 0.3, 1.0, false, &EndToEndParams::grouped_ratio,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) {
+       e.gemm.grouped_compute_efficiency = e.gemm.compute_efficiency * v;
+     },
+     "grouped_over_dense_gemm_efficiency", nullptr, -kInf, kInf},
+    {"efficiency.gemm.fp8_efficiency_scale", 0.3, 1.0, false, &EndToEndParams::fp8_scale,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.gemm.fp8_efficiency_scale = v; },
+     "fp8_efficiency_scale", nullptr, -kInf, 0.99},
+    {"attention efficiency scale", 0.3, 1.6, false, &EndToEndParams::attention_scale,
+     &ScaleAttention, "attention_efficiency_scale", nullptr, -kInf, kInf},
+    {"efficiency.host.per_kernel", 1e-7, 2e-4, true, &EndToEndParams::host_per_kernel,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.host.per_kernel = v; },
+     "host_per_kernel_s", nullptr, -kInf, kInf},
+    {"efficiency.host.per_step", 1e-5, 1.0, true, &EndToEndParams::host_per_step,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.host.per_step = v; },
+     "host_per_step_s", nullptr, 1e-3, kInf},
+    {"efficiency.collective.scale_up.max_efficiency", 0.2, 1.0, false,
+     &EndToEndParams::scale_up_efficiency,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) {
+       e.collective.scale_up.max_efficiency = v;
+     },
+     "scale_up_max_efficiency", nullptr, -kInf, kInf},
+    {"efficiency.collective.scale_out.max_efficiency", 0.2, 1.0, false,
+     &EndToEndParams::scale_out_efficiency,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) {
+       e.collective.scale_out.max_efficiency = v;
+     },
+     "scale_out_max_efficiency", nullptr, -kInf, 0.99},
+}};
+
+std::vector<BoundedParam> Bounds(const EndToEndParams& start) {
+  std::vector<BoundedParam> bounds;
+  for (const ParamSpec& spec : kParams) {
+    bounds.push_back({spec.name, spec.lower, spec.upper, spec.log_scale,
+                      std::clamp(start.*spec.member, spec.start_min, spec.start_max)});
+  }
+  return bounds;
+}
+
+EndToEndParams FromValues(std::span<const double> values) {
   EndToEndParams p;
-  p.gemm_ampere = v[kGemmAmpere];
-  p.gemm_hopper = v[kGemmHopper];
-  p.gemm_blackwell = v[kGemmBlackwell];
-  p.grouped_ratio = v[kGroupedRatio];
-  p.fp8_scale = v[kFp8Scale];
-  p.attention_scale = v[kAttentionScale];
-  p.host_per_kernel = v[kHostPerKernel];
-  p.host_per_step = v[kHostPerStep];
-  p.scale_up_efficiency = v[kScaleUp];
-  p.scale_out_efficiency = v[kScaleOut];
+  for (size_t param_idx = 0; param_idx < kParams.size(); ++param_idx) {
+    p.*kParams[param_idx].member = values[param_idx];
+  }
   return p;
 }
 
@@ -152,44 +204,21 @@ GpuGeneration GenerationOf(const hw::Hardware& hardware) {
 
 hw::Hardware EndToEndParams::Apply(const hw::Hardware& base) const {
   hw::Hardware h = base;
-  hw::EfficiencyParams& e = h.efficiency;
-  double gemm = e.gemm.compute_efficiency;
-  switch (GenerationOf(base)) {
-    case GpuGeneration::kAmpere:
-      gemm = gemm_ampere;
-      break;
-    case GpuGeneration::kHopper:
-      gemm = gemm_hopper;
-      break;
-    case GpuGeneration::kBlackwell:
-      gemm = gemm_blackwell;
-      break;
-    case GpuGeneration::kOther:
-      break;
-  }
-  e.gemm.compute_efficiency = gemm;
-  e.gemm.grouped_compute_efficiency = gemm * grouped_ratio;
-  e.gemm.fp8_efficiency_scale = fp8_scale;
-  const hw::AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * attention_scale);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * attention_scale);
-  e.host.per_kernel = host_per_kernel;
-  e.host.per_step = host_per_step;
-  e.collective.scale_up.max_efficiency = scale_up_efficiency;
-  e.collective.scale_out.max_efficiency = scale_out_efficiency;
+  const GpuGeneration generation = GenerationOf(base);
+  for (const ParamSpec& spec : kParams) spec.apply(this->*spec.member, generation, h.efficiency);
   return h;
 }
 
 nlohmann::ordered_json EndToEndParams::ToJson() const {
-  return {{"gemm_compute_efficiency",
-           {{"ampere", gemm_ampere}, {"hopper", gemm_hopper}, {"blackwell", gemm_blackwell}}},
-          {"grouped_over_dense_gemm_efficiency", grouped_ratio},
-          {"fp8_efficiency_scale", fp8_scale},
-          {"attention_efficiency_scale", attention_scale},
-          {"host_per_kernel_s", host_per_kernel},
-          {"host_per_step_s", host_per_step},
-          {"scale_up_max_efficiency", scale_up_efficiency},
-          {"scale_out_max_efficiency", scale_out_efficiency}};
+  nlohmann::ordered_json j;
+  for (const ParamSpec& spec : kParams) {
+    if (spec.json_subkey == nullptr) {
+      j[spec.json_key] = this->*spec.member;
+    } else {
+      j[spec.json_key][spec.json_subkey] = this->*spec.member;
+    }
+  }
+  return j;
 }
 
 nlohmann::ordered_json EndToEndFit::ToJson() const {
@@ -215,6 +244,26 @@ nlohmann::ordered_json EndToEndFit::ToJson() const {
   return j;
 }
 
+hw::CalibrationRecord EndToEndFit::Record(std::string source) const {
+  hw::CalibrationRecord record;
+  record.tool = std::string(kEndToEndFitTool);
+  record.base = "presets";
+  record.source = std::move(source);
+  record.measurements_used = cases_total;
+  record.measurements_total = cases_total;
+  record.folds = folds;
+  const std::pair<const char*, const FitErrors*> groups[] = {{"published", &cv_published},
+                                                             {"published_dense", &cv_dense},
+                                                             {"published_moe", &cv_moe},
+                                                             {"vtrain", &cv_vtrain}};
+  for (const auto& [group, errors] : groups) {
+    if (errors->cases == 0) continue;
+    record.errors.push_back(
+        {group, errors->cases, 100.0 * errors->mean_abs, std::nullopt, 100.0 * errors->median_abs});
+  }
+  return record;
+}
+
 Result<EndToEndFit> FitEndToEnd(const std::vector<sim::ValidationCase>& cases,
                                 const EndToEndFitOptions& options) {
   if (cases.empty()) return Error{"end-to-end fit: no measured runs to fit"};
@@ -226,6 +275,7 @@ Result<EndToEndFit> FitEndToEnd(const std::vector<sim::ValidationCase>& cases,
     return Error{"end-to-end fit did not converge: " + fitted->second.stop_reason};
   }
   EndToEndFit fit;
+  fit.cases_total = static_cast<int64_t>(cases.size());
   fit.params = fitted->first;
   fit.summary = std::move(fitted->second);
   const Groups in_sample = GroupErrors(LogErrors(all, fit.params), all);

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "calibration/robust_lm.h"
@@ -38,6 +39,9 @@
 #include "sim/validate.h"
 
 namespace moeplan::calibration {
+
+/// CalibrationRecord::tool of an end-to-end fit.
+inline constexpr std::string_view kEndToEndFitTool = "moeplan 0.1.0 validate --fit";
 
 /// GPU generations with their own fitted GEMM efficiency.
 enum class GpuGeneration : uint8_t { kAmpere, kHopper, kBlackwell, kOther };
@@ -84,7 +88,15 @@ struct EndToEndFit {
   /// model out); zero cases when folds < 2.
   FitErrors cv_published, cv_dense, cv_moe, cv_vtrain;
   int folds = 0;
+  int64_t cases_total = 0;  ///< cases given to FitEndToEnd
   nlohmann::ordered_json ToJson() const;
+
+  /// This fit as the "calibration" record of a hardware file (hw::CalibrationRecord): tool
+  /// kEndToEndFitTool, base "presets", `source` (the runs file(s)), every case used, the folds,
+  /// and per case group with cases ("published", "published_dense", "published_moe", "vtrain")
+  /// the cross-validated errors in percent: mape_held_out = 100 x mean, median_error = 100 x
+  /// median of |predicted / measured - 1|. No errors without cross-validation (folds < 2).
+  hw::CalibrationRecord Record(std::string source) const;
 };
 
 /// Fits the parameters to `cases`. Errors: no cases, a case the simulator rejects, or a fit

@@ -11,10 +11,12 @@
 ///   <prefix>.txt              the text report
 ///   <prefix>.kernels.svg      held-out predicted vs measured kernel times
 ///   <prefix>.collectives.svg  the same for nccl-tests rows (only when there were logs)
-/// with <prefix> = <out> minus ".json" plus ".report". The hardware file's
-/// efficiency.source names the profile, its device and date, the counts and the folds; the
-/// validation errors live in the report, because the moeplan-hardware format (strict: unknown
-/// fields are errors) has no place for them.
+/// with <prefix> = <out> minus ".json" plus ".report". The hardware file records what it was
+/// fitted on and its validation errors in its "calibration" object (hw::CalibrationRecord:
+/// tool, base, profile, device, driver, date, measurement and nccl-tests counts, folds, and
+/// the held-out MAPE, worst error and point count of every op class, "moe_layer" being the
+/// layer-level error); efficiency.source says the same in one line. The report holds the
+/// per-point detail and the plots.
 ///
 /// Every file is written atomically (temporary + rename); the hardware file is written last.
 //===----------------------------------------------------------------------===//

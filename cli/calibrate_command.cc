@@ -20,6 +20,7 @@
 #include "calibration/report.h"
 #include "cli/commands.h"
 #include "hwmodel/fleet_source.h"
+#include "hwmodel/hardware.h"
 #include "hwmodel/presets.h"
 #include "profiler/core/profile_json.h"
 
@@ -89,6 +90,8 @@ int RunCalibrate(const CalibrateArgs& args) {
             << paths.report_text.string() << ", " << paths.report_json.string() << ", "
             << paths.kernels_svg.string()
             << (result->collective_points.empty() ? "" : ", " + paths.collectives_svg.string())
+            << "\n"
+            << paths.hardware.string() << " records: " << hw::CalibrationNote(result->calibrated)
             << "\n";
   return 0;
 }

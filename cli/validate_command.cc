@@ -8,7 +8,8 @@
 ///
 /// `moeplan validate --fit [--folds 5] [--vtrain CSV] [--out fit.json]` instead fits the global
 /// hardware parameters of calibration/end_to_end_fit.h to the same runs and prints them with
-/// their in-sample and cross-validated (by model) errors as JSON.
+/// their in-sample and cross-validated (by model) errors as JSON, with the "calibration" record
+/// (hwmodel/hardware.h) a hardware file carrying them should hold.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include "calibration/end_to_end_fit.h"
 #include "cli/commands.h"
+#include "hwmodel/hardware_json.h"
 #include "laws/support/atomic_file.h"
 #include "sim/validate.h"
 
@@ -42,6 +44,9 @@ int RunFit(const ValidateArgs& args, const std::vector<sim::PublishedRun>& runs,
   nlohmann::ordered_json json = fit->ToJson();
   json["runs_file"] = args.runs;
   json["vtrain_file"] = args.vtrain;
+  // What a hardware file carrying these parameters should record as its "calibration".
+  json["calibration"] = hw::CalibrationRecordToJson(
+      fit->Record(args.vtrain.empty() ? args.runs : args.runs + " + " + args.vtrain));
   return WriteOutput(args.out.empty() ? "-" : args.out, json.dump(1) + "\n");
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <set>
 
 namespace moeplan::hw {
 namespace {
@@ -69,7 +70,52 @@ void CheckFabric(const Hardware& h, Checker& check) {
   }
 }
 
+void CheckError(const HeldOutError& error, const std::string& path, Checker& check) {
+  check.NonEmpty(error.group, path + ".class");
+  check.AtLeast(error.points, 1, path + ".points");
+  check.NonNegative(error.mape_held_out, path + ".mape_held_out");
+  if (error.worst_error) check.NonNegative(*error.worst_error, path + ".worst_error");
+  if (error.median_error) check.NonNegative(*error.median_error, path + ".median_error");
+}
+
+void CheckCalibration(const CalibrationRecord& r, Checker& check) {
+  check.NonEmpty(r.tool, "calibration.tool");
+  check.NonEmpty(r.source, "calibration.source");
+  check.AtLeast(r.measurements_total, 0, "calibration.measurements.total");
+  check.AtLeast(r.measurements_used, 0, "calibration.measurements.used");
+  if (r.measurements_used > r.measurements_total) {
+    check.Fail("calibration.measurements.used",
+               fmt::format("at most measurements.total ({})", r.measurements_total),
+               r.measurements_used);
+  }
+  check.AtLeast(r.nccl_rows, 0, "calibration.nccl.rows");
+  check.AtLeast(r.folds, 0, "calibration.folds");
+  std::set<std::string> seen;
+  for (size_t error_idx = 0; error_idx < r.errors.size(); ++error_idx) {
+    const HeldOutError& error = r.errors[error_idx];
+    const std::string path = fmt::format("calibration.errors[{}]", error_idx);
+    CheckError(error, path, check);
+    if (!seen.insert(error.group).second) {
+      check.Fail(path + ".class", "a class not listed before", fmt::format("\"{}\"", error.group));
+    }
+  }
+}
+
 }  // namespace
+
+std::string CalibrationNote(const Hardware& hardware) {
+  if (!hardware.calibration) return "";
+  const CalibrationRecord& r = *hardware.calibration;
+  std::string note =
+      fmt::format("calibrated on {} {} by {}", r.device.empty() ? "an unknown device" : r.device,
+                  r.measured_utc.empty() ? "at an unknown date" : r.measured_utc, r.tool);
+  for (const HeldOutError& error : r.errors) {
+    if (error.group == "gemm") {
+      note += fmt::format(", held-out GEMM MAPE {:.1f}%", error.mape_held_out);
+    }
+  }
+  return note;
+}
 
 Status ValidateHardware(const Hardware& hardware, std::string_view source) {
   Checker check(source);
@@ -77,6 +123,7 @@ Status ValidateHardware(const Hardware& hardware, std::string_view source) {
   CheckDevice(hardware.device, check);
   CheckFabric(hardware, check);
   check.Include(hardware.efficiency.Validate());
+  if (hardware.calibration) CheckCalibration(*hardware.calibration, check);
   return check.status();
 }
 

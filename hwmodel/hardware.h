@@ -12,12 +12,18 @@
 /// Two tiers, not three: the fast tier is the scale-up domain. On HGX/DGX systems it is the
 /// 8-GPU node; on GB200 NVL72 it is the 72-GPU rack spanning 18 four-GPU trays. Nodes matter for
 /// fleet sizing (whole nodes), domains for communication cost (hwmodel/collective_cost.h).
+///
+/// A calibrated hardware file also says what it was fitted on and how well it predicts what it
+/// did not see (`CalibrationRecord`): plain data that hwmodel reads, checks and writes, and that
+/// no cost model uses.
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hwmodel/efficiency.h"
 #include "hwmodel/precision.h"
@@ -78,6 +84,50 @@ struct ScaleOutSpec {
   bool operator==(const ScaleOutSpec&) const = default;
 };
 
+/// Held-out prediction error of one group of validation points, in percent of the measured
+/// value: |predicted - measured| / measured x 100, each point predicted by a fit that did not
+/// see it. Groups are named by whoever calibrated: op classes ("gemm", "moe_layer"),
+/// collective classes ("scale_up all_reduce x8") or case groups ("published_moe").
+struct HeldOutError {
+  std::string group;                   ///< "class" in JSON; non-empty, unique in a record
+  int64_t points = 0;                  ///< points in the group, >= 1
+  double mape_held_out = 0.0;          ///< mean absolute held-out error, %
+  std::optional<double> worst_error;   ///< largest absolute held-out error, %
+  std::optional<double> median_error;  ///< median absolute held-out error, %
+  bool operator==(const HeldOutError&) const = default;
+};
+
+/// What a calibration was fitted on and its cross-validated errors, carried in the hardware
+/// file (the "calibration" object) so that the file documents itself. Model-agnostic: strings,
+/// counts and errors, filled in by calibration/ and read back by hwmodel without knowing how
+/// they were computed. Example (moeplan calibrate):
+///   tool "moeplan 0.1.0 calibrate", base "h100-sxm", source "h100.json",
+///   device "NVIDIA H100 80GB HBM3", measurements_used 412 of 420, folds 5,
+///   errors {{"gemm", 96, 1.7, 6.2}, {"moe_layer", 4, 2.1, 3.0}, ...}
+struct CalibrationRecord {
+  std::string tool;                ///< program, version and command, e.g. "moeplan 0.1.0 calibrate"
+  std::string base;                ///< preset or file the fit started from
+  std::string source;              ///< what was measured: a profile file name, a runs file
+  std::string device;              ///< device the measurements name; "" when several or unknown
+  std::string driver;              ///< driver version of the measurements; "" unknown
+  std::string measured_utc;        ///< when the measurements were taken (ISO 8601); "" unknown
+  int64_t measurements_used = 0;   ///< measurements that entered the fit (<= total)
+  int64_t measurements_total = 0;  ///< measurements in the source
+  std::vector<std::string> nccl_logs;  ///< nccl-tests logs fitted (collective parameters)
+  int64_t nccl_rows = 0;               ///< their rows that entered the fit
+  int64_t folds = 0;                   ///< cross-validation folds; 0: none
+  std::vector<HeldOutError> errors;    ///< per group, in the calibrator's order
+  bool operator==(const CalibrationRecord&) const = default;
+};
+
+struct Hardware;
+
+/// One line for calibrated hardware, e.g. "calibrated on NVIDIA H100 80GB HBM3
+/// 2026-11-02T10:00:00Z by moeplan 0.1.0 calibrate, held-out GEMM MAPE 1.7%"; "" without a
+/// record. Unknown device or date read "an unknown device" / "an unknown date"; the GEMM part
+/// (group "gemm") is left out when there is none.
+std::string CalibrationNote(const Hardware& hardware);
+
 /// One GPU type in its node and fabric, with the efficiencies of its cost models.
 /// Plain value type; cheap enough to copy, thread-safe to share read-only.
 struct Hardware {
@@ -88,8 +138,13 @@ struct Hardware {
   ScaleUpSpec scale_up;
   ScaleOutSpec scale_out;
   EfficiencyParams efficiency;
+  /// Present in calibrated hardware: what it was fitted on and its held-out errors. No cost
+  /// model reads it.
+  std::optional<CalibrationRecord> calibration;
 
-  /// Checks every field; errors read "hardware '<name>': field '<path>': ...".
+  /// Checks every field; errors read "hardware '<name>': field '<path>': ...". The record:
+  /// tool and source non-empty, counts >= 0, used <= total, errors finite and >= 0, groups
+  /// non-empty and unique with >= 1 point.
   [[nodiscard]] Status Validate() const;
   bool operator==(const Hardware&) const = default;
 };

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "hwmodel/internal/calibration_json.h"
 #include "hwmodel/internal/efficiency_json.h"
 #include "hwmodel/internal/json_fields.h"
 #include "hwmodel/presets.h"
@@ -64,7 +65,7 @@ int64_t ReadFleetCount(const JsonObject& fleet) {
 // Reads a fully resolved (base already merged) document.
 Hardware ReadHardware(const JsonObject& root) {
   root.RejectUnknownKeys({"format", "version", "base", "name", "description", "device", "node",
-                          "scale_up", "scale_out", "efficiency", "fleet"});
+                          "scale_up", "scale_out", "efficiency", "calibration", "fleet"});
   Hardware h;
   h.name = root.String("name");
   h.description = root.OptionalString("description").value_or("");
@@ -76,6 +77,9 @@ Hardware ReadHardware(const JsonObject& root) {
   h.scale_out = ReadScaleOut(root.Object("scale_out"));
   if (auto efficiency = root.OptionalObject("efficiency")) {
     h.efficiency = internal::ReadEfficiency(*efficiency);
+  }
+  if (auto calibration = root.OptionalObject("calibration")) {
+    h.calibration = internal::ReadCalibrationRecord(*calibration);
   }
   if (auto fleet = root.OptionalObject("fleet")) ReadFleetCount(*fleet);
   return h;
@@ -170,7 +174,12 @@ nlohmann::ordered_json HardwareToJson(const Hardware& h) {
                     {"bandwidth", h.scale_out.bandwidth},
                     {"latency", h.scale_out.latency}};
   j["efficiency"] = internal::EfficiencyToJson(h.efficiency);
+  if (h.calibration) j["calibration"] = internal::CalibrationRecordJson(*h.calibration);
   return j;
+}
+
+nlohmann::ordered_json CalibrationRecordToJson(const CalibrationRecord& record) {
+  return internal::CalibrationRecordJson(record);
 }
 
 nlohmann::ordered_json FleetToJson(const Fleet& fleet) {

@@ -13,6 +13,13 @@
 ///                 "domain_size": 8},
 ///    "scale_out": {"technology": "...", "bandwidth": 5e10, "latency": 1.4e-5},
 ///    "efficiency": {...},                // hwmodel/efficiency.h; every field optional
+///    "calibration": {                    // optional: written by calibrations (CalibrationRecord)
+///      "tool": "moeplan 0.1.0 calibrate", "base": "h100-sxm", "source": "h100.json",
+///      "device": "NVIDIA H100 80GB HBM3", "driver": "550.54.15",
+///      "measured_utc": "2026-11-02T10:00:00Z", "measurements": {"used": 412, "total": 420},
+///      "nccl": {"logs": ["ar.log"], "rows": 40}, "folds": 5,
+///      "errors": [{"class": "gemm", "points": 96, "mape_held_out": 1.7, "worst_error": 6.2},
+///                 {"class": "moe_layer", ...}]},   // errors in %; median_error optional
 ///    "fleet": {"num_gpus": 1024}}        // optional here; required by FleetFromJson
 ///
 /// SI units: FLOP/s, bytes, bytes/s (per GPU, per direction), seconds. An absent or null
@@ -49,6 +56,9 @@ inline constexpr int kHardwareFormatVersion = 1;
 
 /// Every field, no "base" (lossless round trip through HardwareFromJson).
 nlohmann::ordered_json HardwareToJson(const Hardware& hardware);
+
+/// The "calibration" object alone (as HardwareToJson writes it), for reports that quote it.
+nlohmann::ordered_json CalibrationRecordToJson(const CalibrationRecord& record);
 
 /// HardwareToJson plus {"fleet": {"num_gpus": N}}.
 nlohmann::ordered_json FleetToJson(const Fleet& fleet);

@@ -50,6 +50,8 @@ TEST_F(CalibrateCommand, WritesTheHardwareFileAndReports) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("held-out"));
   EXPECT_THAT(r.out, HasSubstr("wrote " + Path("my-h100.json")));
+  EXPECT_THAT(r.out, HasSubstr(Path("my-h100.json") + " records: calibrated on "));
+  EXPECT_THAT(r.out, HasSubstr(", held-out GEMM MAPE "));
   EXPECT_TRUE(fs::exists(dir_ / "my-h100.report.json"));
   EXPECT_TRUE(fs::exists(dir_ / "my-h100.report.txt"));
   EXPECT_TRUE(fs::exists(dir_ / "my-h100.report.kernels.svg"));
@@ -58,6 +60,9 @@ TEST_F(CalibrateCommand, WritesTheHardwareFileAndReports) {
   ASSERT_TRUE(fleet.ok()) << fleet.error().message;
   EXPECT_NEAR(fleet->hardware.efficiency.gemm.compute_efficiency, 0.7, 0.02);
   EXPECT_EQ(fleet->hardware.name, "h100-sxm-calibrated");
+  ASSERT_TRUE(fleet->hardware.calibration.has_value());
+  EXPECT_EQ(fleet->hardware.calibration->nccl_logs,
+            std::vector<std::string>{Path("all_gather.log")});
 }
 
 TEST_F(CalibrateCommand, BadProfileWritesNothing) {

@@ -5,9 +5,12 @@
 /// (hw::LoadFleet, which every --fleet option uses). Reports and plots are written beside it.
 #include "calibration/output.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,6 +102,72 @@ TEST_F(OutputTest, WrittenFileWorksWhereverAFleetIsTaken) {
   Result<hw::Fleet> no_count = hw::LoadFleet(paths.hardware.string());
   ASSERT_FALSE(no_count.ok());
   EXPECT_THAT(no_count.error().message, HasSubstr("fleet"));
+}
+
+// The record in the written file holds the CalibrationResult's own numbers: provenance counts,
+// and per class (kernels, then collectives) the points, held-out MAPE and worst error.
+TEST_F(OutputTest, WrittenFileRecordsWhatItWasFittedOnAndItsErrors) {
+  ASSERT_NE(result_, nullptr);
+  const OutputPaths paths = DefaultOutputPaths(dir_ / "my-h100.json");
+  ASSERT_TRUE(WriteCalibration(*result_, paths).ok());
+  const nlohmann::json doc = nlohmann::json::parse(Slurp(paths.hardware));
+  ASSERT_TRUE(doc.contains("calibration"));
+  const nlohmann::json& record = doc["calibration"];
+  const Provenance& p = result_->provenance;
+  EXPECT_EQ(record["tool"], "moeplan 0.1.0 calibrate");
+  EXPECT_EQ(record["base"], "h100-sxm");
+  EXPECT_EQ(record["source"], "synthetic.json");
+  EXPECT_EQ(record["device"], p.device_name);
+  EXPECT_EQ(record["driver"], p.driver_version);
+  EXPECT_EQ(record["measured_utc"], p.profile_created_utc);
+  EXPECT_EQ(record["measurements"]["total"], p.measurements);
+  EXPECT_EQ(record["measurements"]["used"], p.measurements_used);
+  EXPECT_EQ(record["nccl"]["logs"], nlohmann::json::array({"ar.log"}));
+  EXPECT_EQ(record["nccl"]["rows"], result_->collective_points.size());
+  EXPECT_EQ(record["folds"], 5);  // CalibrationOptions default
+
+  std::vector<ClassValidation> classes = result_->kernel_classes;
+  classes.insert(classes.end(), result_->collective_classes.begin(),
+                 result_->collective_classes.end());
+  const nlohmann::json& errors = record["errors"];
+  ASSERT_EQ(errors.size(), classes.size());
+  for (size_t class_idx = 0; class_idx < classes.size(); ++class_idx) {
+    const ClassValidation& c = classes[class_idx];
+    SCOPED_TRACE(c.op_class);
+    EXPECT_EQ(errors[class_idx]["class"], c.op_class);
+    EXPECT_EQ(errors[class_idx]["points"], c.points);
+    EXPECT_EQ(errors[class_idx]["mape_held_out"].get<double>(), c.mape_held_out);
+    EXPECT_EQ(errors[class_idx]["worst_error"].get<double>(), c.worst_held_out);
+  }
+
+  // The layer-level error is the "moe_layer" class: mean |sum of held-out part predictions -
+  // measured layer| / measured layer, recomputed here from the layers.
+  ASSERT_FALSE(result_->layers.empty());
+  double sum = 0.0;
+  double worst = 0.0;
+  for (const LayerValidation& layer : result_->layers) {
+    const double error =
+        100.0 * std::abs(layer.predicted_held_out - layer.measured) / layer.measured;
+    sum += error;
+    worst = std::max(worst, error);
+  }
+  const auto layer = std::find_if(errors.begin(), errors.end(), [](const nlohmann::json& e) {
+    return e["class"] == "moe_layer";
+  });
+  ASSERT_NE(layer, errors.end());
+  EXPECT_EQ((*layer)["points"], result_->layers.size());
+  EXPECT_NEAR((*layer)["mape_held_out"].get<double>(),
+              sum / static_cast<double>(result_->layers.size()), 1e-9);
+  EXPECT_NEAR((*layer)["worst_error"].get<double>(), worst, 1e-9);
+
+  // hwmodel reads it back as the calibrated hardware's record, and says so in one line.
+  Result<hw::Hardware> hardware = hw::LoadHardware(paths.hardware.string());
+  ASSERT_TRUE(hardware.ok()) << hardware.error().message;
+  ASSERT_TRUE(hardware->calibration.has_value());
+  EXPECT_EQ(*hardware->calibration, *result_->calibrated.calibration);
+  EXPECT_THAT(hw::CalibrationNote(*hardware),
+              HasSubstr(fmt::format("calibrated on {} ", p.device_name)));
+  EXPECT_THAT(hw::CalibrationNote(*hardware), HasSubstr("held-out GEMM MAPE "));
 }
 
 TEST_F(OutputTest, ReportsAndPlotsAreWrittenBesideIt) {
