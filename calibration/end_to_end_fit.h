@@ -65,7 +65,14 @@ struct EndToEndParams {
 };
 
 struct EndToEndFitOptions {
-  SolverOptions solver;
+  /// Stops at a relative cost decrease of 1e-10, not the solver's default 1e-12: step times
+  /// have kinks (the max of GPU and host time, of network and NVLink phases of DeepEP), along
+  /// which the tighter tolerance crawls for hundreds of iterations without moving the fit.
+  SolverOptions solver = [] {
+    SolverOptions o;
+    o.function_tolerance = 1e-10;
+    return o;
+  }();
   /// Folds of the cross-validation by model; 0 or 1: none.
   int folds = 5;
   /// Total weight of the vTrain cases relative to the published ones.

@@ -64,6 +64,9 @@ std::string Text(const plan::PlanResult& p, const plan::PlanRequest& r) {
   s += fmt::format("objective: {} on {} x {} (law {}, N = {} params incl. embedding)\n",
                    plan::ToString(r.objective), r.fleet.num_gpus, r.fleet.hardware.name, r.law.name,
                    r.law_params == plan::LawParams::kActive ? "active" : "total");
+  if (std::string note = hw::CalibrationNote(r.fleet.hardware); !note.empty()) {
+    s += fmt::format("hardware: {}\n", note);
+  }
   s += "architecture:\n";
   s += fmt::format("  hidden_size {}  layers {}  vocab {}  seq_len {}  tied_embeddings {}\n",
                    a.hidden_size, a.num_layers, a.vocab_size, a.seq_len, a.tied_embeddings);

@@ -77,6 +77,9 @@ std::string Header(const sim::SimReport& r) {
   out += fmt::format("fleet:   {} x {} ({}); efficiencies: {}\n", r.fleet.num_gpus,
                      r.fleet.hardware.name, r.fleet.hardware.device.name,
                      r.fleet.hardware.efficiency.source);
+  if (std::string note = hw::CalibrationNote(r.fleet.hardware); !note.empty()) {
+    out += fmt::format("         {}\n", note);
+  }
   out += fmt::format("layout:  {}\n", l.ToString());
   out += fmt::format(
       "         {} GPUs used, edp={}, {} micro-batches of {} sequences, {} schedule\n", l.World(),
