@@ -150,15 +150,7 @@ Layout ReadLayoutJson(const JsonObject& object) {
   };
   parse_enum("recompute", ParseRecompute, layout.recompute);
   if (const nlohmann::json* array = object.OptionalArray("recompute_modules")) {
-    std::string names;
-    for (const nlohmann::json& name : *array) {
-      if (!name.is_string()) {
-        object.Fail("recompute_modules", "an array of module names", DescribeJsonValue(name));
-      }
-      if (!names.empty()) names += '+';
-      names += name.get_ref<const std::string&>();
-    }
-    Result<RecomputeModules> modules = ParseRecomputeModules(names);
+    Result<RecomputeModules> modules = RecomputeModulesFromJson(*array);
     if (!modules) object.FailMessage("recompute_modules", modules.error().message);
     layout.recompute_modules = *modules;
     if (Status status = CheckModulesNeedSelective(layout); !status.ok()) {
@@ -275,6 +267,30 @@ Result<RecomputeModules> ParseRecomputeModules(std::string_view text) {
   return modules;
 }
 
+nlohmann::ordered_json RecomputeModulesToJson(RecomputeModules modules) {
+  nlohmann::ordered_json names = nlohmann::ordered_json::array();
+  for (int i = 0; i < kNumRecomputeModules; ++i) {
+    const auto module = static_cast<RecomputeModule>(i);
+    if ((modules & ModuleBit(module)) != 0) names.push_back(ToString(module));
+  }
+  return names;
+}
+
+Result<RecomputeModules> RecomputeModulesFromJson(const nlohmann::json& array) {
+  if (!array.is_array()) {
+    return Error{"expected an array of module names, got " + DescribeJsonValue(array)};
+  }
+  std::string names;
+  for (const nlohmann::json& name : array) {
+    if (!name.is_string()) {
+      return Error{"expected an array of module names, got " + DescribeJsonValue(name)};
+    }
+    if (!names.empty()) names += '+';
+    names += name.get_ref<const std::string&>();
+  }
+  return ParseRecomputeModules(names);
+}
+
 Result<Sharding> ParseSharding(std::string_view text) {
   const std::string value = Lower(text);
   if (value == "none" || value == "ddp") return Sharding::kNone;
@@ -348,11 +364,7 @@ nlohmann::ordered_json LayoutToJson(const Layout& layout) {
   json["mbs"] = layout.mbs;
   json["gbs"] = layout.gbs;
   json["recompute"] = ToString(layout.recompute);
-  auto& modules = json["recompute_modules"] = nlohmann::ordered_json::array();
-  for (int i = 0; i < kNumRecomputeModules; ++i) {
-    const auto module = static_cast<RecomputeModule>(i);
-    if ((layout.recompute_modules & ModuleBit(module)) != 0) modules.push_back(ToString(module));
-  }
+  json["recompute_modules"] = RecomputeModulesToJson(layout.recompute_modules);
   json["sharding"] = ToString(layout.sharding);
   json["precision"] = hw::ToString(layout.precision);
   return json;

@@ -96,6 +96,10 @@ const char* ToString(RecomputeModule module);
 std::string RecomputeModulesToString(RecomputeModules modules);
 /// Names separated by '+', ',' or spaces; at least one. Errors name the unknown module.
 [[nodiscard]] Result<RecomputeModules> ParseRecomputeModules(std::string_view text);
+/// The JSON form of a module set: an array of names, in enum order.
+nlohmann::ordered_json RecomputeModulesToJson(RecomputeModules modules);
+/// Reads that array (at least one known name); errors say what was expected.
+[[nodiscard]] Result<RecomputeModules> RecomputeModulesFromJson(const nlohmann::json& array);
 /// "none", "optimizer", "full".
 const char* ToString(Sharding sharding);
 [[nodiscard]] Result<Recompute> ParseRecompute(std::string_view text);

@@ -134,22 +134,8 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   }
   // Megatron's --recompute-modules, as published (recompute_detail keeps the source's words).
   if (auto it = object.find("recompute_modules"); it != object.end() && !it->is_null()) {
-    std::string module_names;
-    if (it->is_array()) {
-      for (const json& name : *it) {
-        if (!name.is_string()) {
-          module_names.clear();
-          break;
-        }
-        if (!module_names.empty()) module_names += '+';
-        module_names += name.get_ref<const std::string&>();
-      }
-    }
-    auto modules = ParseRecomputeModules(module_names);
-    if (!modules) {
-      return PathError(file, path + ".recompute_modules",
-                       "expected a list of module module_names: " + modules.error().message);
-    }
+    auto modules = RecomputeModulesFromJson(*it);
+    if (!modules) return PathError(file, path + ".recompute_modules", modules.error().message);
     if (layout.recompute != Recompute::kSelective) {
       return PathError(file, path + ".recompute_modules", "needs recompute \"selective\"");
     }

@@ -34,7 +34,7 @@ void Emitter::AddToPhase(Phase phase, double seconds) {
     case Phase::kForward:
       cost_.forward += seconds;
       if (recomputable_) {
-        by_module_[module_].seconds += seconds;
+        if (in_selected_) selected_.seconds += seconds;
         cost_.recompute[Index(Recompute::kFull)] += seconds;
       }
       return;
@@ -51,7 +51,7 @@ void Emitter::CountKernels(Phase phase, int64_t count) {
   const double n = static_cast<double>(count);
   kernels_[Index(phase)] += n;
   if (phase == Phase::kForward && recomputable_) {
-    by_module_[module_].kernels += n;
+    if (in_selected_) selected_.kernels += n;
     recompute_kernels_[Index(Recompute::kFull)] += n;
   }
 }
@@ -61,7 +61,7 @@ void Emitter::AddCompute(Phase phase, OpClass op_class, double seconds, double f
   cost_.compute[Index(op_class)] += seconds;
   cost_.flops += flops;
   if (phase == Phase::kForward && recomputable_) {
-    by_module_[module_].flops += flops;
+    if (in_selected_) selected_.flops += flops;
     cost_.recompute_flops[Index(Recompute::kFull)] += flops;
   }
   AddToPhase(phase, seconds);
@@ -240,17 +240,11 @@ void Emitter::ApplyHostFloor() {
 void Emitter::Finish() {
   // Selective recomputation: everything tagged with one of the layout's modules is dropped and
   // its forward repeated in the backward (before the host floor, which prices those kernels).
-  const RecomputeModules selected = ctx_.layout->recompute_modules;
-  double dropped = 0.0;
+  const double dropped = selected_.saved;
   const auto sel = Index(Recompute::kSelective);
-  for (size_t mask = 1; mask < by_module_.size(); ++mask) {
-    if ((mask & selected) == 0) continue;
-    const ModuleTally& t = by_module_[mask];
-    dropped += t.saved;
-    cost_.recompute[sel] += t.seconds;
-    cost_.recompute_flops[sel] += t.flops;
-    recompute_kernels_[sel] += t.kernels;
-  }
+  cost_.recompute[sel] += selected_.seconds;
+  cost_.recompute_flops[sel] += selected_.flops;
+  recompute_kernels_[sel] += selected_.kernels;
   ApplyHostFloor();
   const double input = saved_[Index(Saved::kLayerInput)];
   const double core = saved_[Index(Saved::kCoreAttention)];

@@ -92,9 +92,9 @@ class Emitter {
   class ModuleScope {
    public:
     ModuleScope(Emitter& e, RecomputeModules modules) : e_(e), saved_(e.module_) {
-      e.module_ = static_cast<RecomputeModules>(e.module_ | modules);
+      e.SetModule(static_cast<RecomputeModules>(e.module_ | modules));
     }
-    ~ModuleScope() { e_.module_ = saved_; }
+    ~ModuleScope() { e_.SetModule(saved_); }
     ModuleScope(const ModuleScope&) = delete;
     ModuleScope& operator=(const ModuleScope&) = delete;
 
@@ -104,7 +104,7 @@ class Emitter {
   };
   void Save(Saved kind, double bytes) {
     saved_[static_cast<size_t>(kind)] += bytes;
-    if (recomputable_) by_module_[module_].saved += bytes;
+    if (recomputable_ && in_selected_) selected_.saved += bytes;
   }
   void Transient(double bytes) { transient_ = bytes > transient_ ? bytes : transient_; }
   void Params(int64_t dense, int64_t expert) {
@@ -143,16 +143,21 @@ class Emitter {
   std::array<double, 3> kernels_{};  ///< launches by Phase
   std::array<double, kNumRecomputeModes> recompute_kernels_{};
   double transient_ = 0.0;
-  /// What was saved and run forward under each combination of recompute modules (index 0: in
-  /// no module); selective recomputation drops every entry that meets the layout's modules.
+  void SetModule(RecomputeModules modules) {
+    module_ = modules;
+    in_selected_ = (modules & ctx_.layout->recompute_modules) != 0;
+  }
+  /// What was saved and run forward inside any of the layout's selective-recompute modules
+  /// (sim/layout.h): selective recomputation drops those bytes and repeats that work.
   struct ModuleTally {
     double saved = 0.0;    ///< bytes
     double seconds = 0.0;  ///< forward seconds
     double flops = 0.0;    ///< forward FLOPs
     double kernels = 0.0;  ///< forward launches
   };
-  std::array<ModuleTally, size_t{1} << kNumRecomputeModules> by_module_{};
-  RecomputeModules module_ = 0;
+  ModuleTally selected_;
+  RecomputeModules module_ = 0;  ///< modules the current operation belongs to
+  bool in_selected_ = false;     ///< module_ meets the layout's modules
 };
 
 }  // namespace moeplan::sim::internal

@@ -170,15 +170,7 @@ void ReadLayout(const JsonObject& l, LayoutDims& dims) {
     if (dims.recompute.empty()) l.FailMessage("recompute", "empty list: give at least one value");
   }
   if (const nlohmann::json* list = l.OptionalArray("recompute_modules")) {
-    std::string names;
-    for (const nlohmann::json& v : *list) {
-      if (!v.is_string()) {
-        l.Fail("recompute_modules", "an array of module names", DescribeJsonValue(v));
-      }
-      if (!names.empty()) names += '+';
-      names += v.get_ref<const std::string&>();
-    }
-    Result<sim::RecomputeModules> modules = sim::ParseRecomputeModules(names);
+    Result<sim::RecomputeModules> modules = sim::RecomputeModulesFromJson(*list);
     if (!modules) l.FailMessage("recompute_modules", modules.error().message);
     dims.recompute_modules = *modules;
   }
@@ -460,13 +452,7 @@ nlohmann::ordered_json SpaceToJson(const SweepSpace& space) {
   std::vector<std::string> recompute;
   for (sim::Recompute r : l.recompute) recompute.emplace_back(sim::ToString(r));
   layout["recompute"] = recompute;
-  std::vector<std::string> modules;
-  for (int i = 0; i < sim::kNumRecomputeModules; ++i) {
-    const auto module = static_cast<sim::RecomputeModule>(i);
-    if ((l.recompute_modules & sim::ModuleBit(module)) != 0)
-      modules.emplace_back(sim::ToString(module));
-  }
-  layout["recompute_modules"] = modules;
+  layout["recompute_modules"] = sim::RecomputeModulesToJson(l.recompute_modules);
   layout["gbs"] = l.gbs;
   layout["sharding"] = sim::ToString(l.sharding);
   layout["precision"] = l.precision == hw::Precision::kFp8 ? "fp8" : "bf16";
