@@ -55,9 +55,11 @@ ParameterSpec Log(std::string name, std::string meaning, std::vector<double> gri
 }  // namespace
 
 double SaturatedExperts(double experts, double e_start, double e_max) {
-  Eigen::ArrayXd e(1);
-  e[0] = experts;
-  return std::exp(Saturate(e, std::log(e_start), std::log(e_max), false).log_e_hat[0]);
+  // Saturate's closed form for one E, without its arrays.
+  const double k = 1.0 / (1.0 / e_start - 1.0 / e_max);
+  const double u = experts - 1.0 + k;
+  if (!(k > 0) || !std::isfinite(k) || !(u > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return 1.0 / (1.0 / u + 1.0 / e_max);
 }
 
 ClarkRoutedForm::ClarkRoutedForm()
@@ -174,18 +176,33 @@ Result<ChinchillaCoefficients> JointMoeAtExperts(const Eigen::VectorXd& values, 
     return Error{fmt::format("joint_moe: Ê is undefined at E = {} (E_start {}, E_max {})", experts,
                              values[9], values[10])};
   }
-  const double h = std::log(e_hat);
-  // L = c + a Ê^delta N^(alpha + gamma h) + b Ê^omega D^(beta + zeta h), h = ln Ê.
   ChinchillaCoefficients out;
-  out.A = values[0] * std::exp(values[3] * h);
-  out.alpha = -(values[1] + values[2] * h);
-  out.B = values[4] * std::exp(values[7] * h);
-  out.beta = -(values[5] + values[6] * h);
-  out.E = values[8];
+  ReduceJointMoe(std::span<const double, 11>(values.data(), 11), experts, out);
   if (Status s = out.Validate(); !s.ok()) {
     return Error{fmt::format("joint_moe at E = {}: {}", experts, s.error().message)};
   }
   return out;
+}
+
+bool ReduceJointMoe(std::span<const double, 11> v, double experts, ChinchillaCoefficients& out) {
+  const double e_hat = SaturatedExperts(experts, v[9], v[10]);
+  if (!(e_hat > 0) || !std::isfinite(e_hat)) return false;
+  const double h = std::log(e_hat);
+  // L = c + a Ê^delta N^(alpha + gamma h) + b Ê^omega D^(beta + zeta h), h = ln Ê.
+  out.A = v[0] * std::exp(v[3] * h);
+  out.alpha = -(v[1] + v[2] * h);
+  out.B = v[4] * std::exp(v[7] * h);
+  out.beta = -(v[5] + v[6] * h);
+  out.E = v[8];
+  auto positive = [](double x) { return x > 0 && std::isfinite(x); };
+  return positive(out.A) && positive(out.alpha) && positive(out.B) && positive(out.beta) &&
+         positive(out.E);
+}
+
+double JointMoeLoss(std::span<const double, 11> v, double params, double tokens, double experts) {
+  const double h = std::log(SaturatedExperts(experts, v[9], v[10]));
+  return v[8] + v[0] * std::exp(v[3] * h) * std::pow(params, v[1] + v[2] * h) +
+         v[4] * std::exp(v[7] * h) * std::pow(tokens, v[5] + v[6] * h);
 }
 
 }  // namespace moeplan::scaling

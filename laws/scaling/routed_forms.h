@@ -36,12 +36,15 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <span>
+
 #include "laws/scaling/chinchilla_optimum.h"
 #include "laws/scaling/law_form.h"
 
 namespace moeplan::scaling {
 
-/// Ê for each E (Clark et al. 2022); NaN where E_start >= E_max.
+/// Ê for each E (Clark et al. 2022); NaN where E_start >= E_max or E - 1 + (1/E_start -
+/// 1/E_max)^-1 <= 0. Allocation-free.
 double SaturatedExperts(double experts, double e_start, double e_max);
 
 class ClarkRoutedForm final : public LawForm {
@@ -73,5 +76,15 @@ class JointMoeForm final : public LawForm {
 /// coefficient is not positive (the law does not decrease in N_act or D at that E).
 [[nodiscard]] Result<ChinchillaCoefficients> JointMoeAtExperts(const Eigen::VectorXd& values,
                                                                double experts);
+
+/// The same reduction without allocation or messages, for hot loops (the planner's sweep):
+/// `values` holds the 11 coefficients in JointMoeForm's order. False (`out` unspecified) where
+/// Ê is undefined or a reduced coefficient is not positive and finite.
+bool ReduceJointMoe(std::span<const double, 11> values, double experts,
+                    ChinchillaCoefficients& out);
+
+/// L(N_act, D, E) of Eq. 6 for the 11 coefficients (NaN where Ê is undefined).
+double JointMoeLoss(std::span<const double, 11> values, double params, double tokens,
+                    double experts);
 
 }  // namespace moeplan::scaling

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "laws/scaling/chinchilla_optimum.h"
+#include "laws/scaling/routed_forms.h"
 
 namespace moeplan::plan {
 namespace {
@@ -51,8 +52,9 @@ void JointInterval(const LossModel& loss, const CandidateResult& best, PlanResul
     const double h = 1e-6 * std::max(std::abs(loss.joint[i]), 1e-3);
     hi[i] += h;
     lo[i] -= h;
-    const double grad =
-        (JointMoeLoss(hi, n, best.tokens, e) - JointMoeLoss(lo, n, best.tokens, e)) / (2 * h);
+    const double grad = (scaling::JointMoeLoss(hi, n, best.tokens, e) -
+                         scaling::JointMoeLoss(lo, n, best.tokens, e)) /
+                        (2 * h);
     var += grad * grad * se * se;
   }
   if (!any) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "laws/accounting.h"
+#include "laws/scaling/routed_forms.h"
 #include "sim/layout_check.h"
 #include "sim/lowering.h"
 #include "sim/model_profile.h"
@@ -55,7 +56,7 @@ Result<LossModel> MakeJointMoeModel(const scaling::LawFile& file, const scaling:
     if (coef.std_error) model.joint_std_errors[i] = *coef.std_error;
   }
   model.kind = LossModel::Kind::kJointMoe;
-  if (!JointMoeAtExpertsInline(model.joint, 1.0, model.chinchilla)) {
+  if (!scaling::ReduceJointMoe(model.joint, 1.0, model.chinchilla)) {
     return Error{fmt::format(
         "law file '{}': the joint_moe law is undefined or does not decrease in N and D at "
         "E = 1 (expected E_start < E_max and alpha + gamma ln E_start < 0, beta + zeta ln "
@@ -109,7 +110,7 @@ bool LossModel::AtExperts(double experts, scaling::ChinchillaCoefficients& out) 
     out = chinchilla;
     return true;
   }
-  return JointMoeAtExpertsInline(joint, experts, out);
+  return scaling::ReduceJointMoe(joint, experts, out);
 }
 
 double LossModel::Loss(double n, double d, double experts) const {

@@ -1,9 +1,7 @@
 //===- sim/sweep/joint_moe_loss.h - The joint MoE law inside the sweep -*- C++ -*-===//
 /// \file
 /// The joint MoE loss law of Ludziejewski et al. 2025 ("Joint MoE Scaling Laws",
-/// arXiv:2502.05172, Eq. 6; form JointMoeForm of laws/scaling/routed_forms.h) evaluated in the
-/// sweep's hot loop, allocation-free (scaling::JointMoeAtExperts builds an Eigen array per
-/// call, which the evaluator cannot afford millions of times):
+/// arXiv:2502.05172, Eq. 6; form JointMoeForm of laws/scaling/routed_forms.h) in the sweep:
 ///
 ///   1/Ê = 1 / (E - 1 + (1/E_start - 1/E_max)^-1) + 1/E_max
 ///   L   = c + a Ê^delta N^(alpha + gamma ln Ê) + b Ê^omega D^(beta + zeta ln Ê)
@@ -32,6 +30,8 @@
 /// omits the embedding's 6 x 2 V d and adds the attention score/value products). The law only
 /// ever sees (N_act, D, E), never C.
 ///
+/// The law itself (Ê, the per-E Chinchilla reduction, L) is laws/scaling/routed_forms.h's
+/// allocation-free ReduceJointMoe / JointMoeLoss; this file adds what E is for a candidate.
 /// Pure functions on values, thread-safe.
 /// Example: the preset at N = 1e9, D = 2e10, E = 8 gives L = 2.50878 (hand derivation in
 /// tests/laws/scaling/law_presets_test.cc).
@@ -39,31 +39,14 @@
 #pragma once
 
 #include <array>
-#include <cstddef>
 
 #include "laws/accounting.h"
-#include "laws/scaling/chinchilla_optimum.h"
 
 namespace moeplan::plan {
 
 /// JointMoeForm's coefficients in its parameter order: a, alpha, gamma, delta, b, beta, zeta,
 /// omega, c, E_start, E_max (natural units, exponents signed as in the paper).
 using JointMoeValues = std::array<double, 11>;
-inline constexpr size_t kJointEStart = 9;
-inline constexpr size_t kJointEMax = 10;
-
-/// Ê of `experts` (Eq. 4); NaN where E_start >= E_max or E < 1 - (1/E_start - 1/E_max)^-1.
-double JointSaturatedExperts(const JointMoeValues& v, double experts);
-
-/// The law at `experts` as a Chinchilla law in (N_act, D): A = a Ê^delta,
-/// alpha = -(alpha + gamma ln Ê), B = b Ê^omega, beta = -(beta + zeta ln Ê), E = c. Returns
-/// false (out unspecified) where Ê is undefined or a reduced coefficient is not positive and
-/// finite, i.e. where the law does not decrease in N_act and D.
-bool JointMoeAtExpertsInline(const JointMoeValues& v, double experts,
-                             scaling::ChinchillaCoefficients& out);
-
-/// L(N, D, E) of Eq. 6 (NaN where Ê is undefined).
-double JointMoeLoss(const JointMoeValues& v, double params, double tokens, double experts);
 
 /// E_eff = (routed + shared + dense FFN parameters) / (their active parameters), from a triad's
 /// breakdown; 1 when the model has no FFN parameters at all.
