@@ -124,7 +124,7 @@ std::string CsvHeader() {
     h += ',';
     h += ToString(static_cast<ArchDim>(i));
   }
-  h += ",N,N_a,N_nonemb,N_a_nonemb,M,tp,pp,vpp,ep,etp,cp,dp,mbs,gbs,recompute,step_time_s,"
+  h += ",N,N_a,N_nonemb,N_a_nonemb,M,E_eff,tp,pp,vpp,ep,etp,cp,dp,mbs,gbs,recompute,step_time_s,"
        "tokens_per_s,mfu,days,memory_gib";
   return h;
 }
@@ -134,8 +134,9 @@ void AppendCsvRow(const CandidateResult& r, std::string& out) {
   fmt::format_to(it, "{},{},{:.9g},{:.9g},{:.6g},{:.6g}", r.index, ToString(r.reject), r.objective,
                  r.loss, r.tokens, r.compute);
   for (int64_t v : r.values) fmt::format_to(it, ",{}", v);
-  fmt::format_to(it, ",{},{},{},{},{:.6g}", r.total_params, r.active_params, r.total_params_nonemb,
-                 r.active_params_nonemb, r.flops_per_token);
+  fmt::format_to(it, ",{},{},{},{},{:.6g},{:.6g}", r.total_params, r.active_params,
+                 r.total_params_nonemb, r.active_params_nonemb, r.flops_per_token,
+                 r.effective_experts);
   if (r.has_layout) {
     const sim::Layout& l = r.layout;
     fmt::format_to(it, ",{},{},{},{},{},{},{},{},{},{}", l.tp, l.pp, l.vpp, l.ep, l.etp, l.cp, l.dp,

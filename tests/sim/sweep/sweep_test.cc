@@ -145,11 +145,11 @@ TEST(SweepTest, ConfigListScoresLikeTheSpace) {
 
 TEST(SweepTest, CsvRowToJsonTypesEveryColumn) {
   // A row written by hand in CsvHeader's column order: index, reason, objective, loss, tokens,
-  // compute, 13 dimensions, N, N_a, N_nonemb, N_a_nonemb, M, 10 layout columns (empty: no
-  // layout), step time, tokens/s, MFU, days, GiB: 39 columns.
+  // compute, 13 dimensions, N, N_a, N_nonemb, N_a_nonemb, M, E_eff, 10 layout columns (empty:
+  // no layout), step time, tokens/s, MFU, days, GiB: 40 columns.
   const std::string row =
       "42,out-of-memory,2.5,2.5,1e+12,6e+21,2048,24,64,8,1408,2,1,0,8,128,0,129280,4096,"
-      "1000,200,900,100,5e+09,,,,,,,,,,,0,0,0.0000,0.0000,0.000";
+      "1000,200,900,100,5e+09,7.5,,,,,,,,,,,0,0,0.0000,0.0000,0.000";
   const nlohmann::ordered_json j = CsvRowToJson(row);
   EXPECT_EQ(j.at("index"), 42);
   EXPECT_EQ(j.at("feasible_or_reason"), "out-of-memory");
@@ -158,10 +158,11 @@ TEST(SweepTest, CsvRowToJsonTypesEveryColumn) {
   EXPECT_EQ(j.at("hidden_size"), 2048);
   EXPECT_EQ(j.at("seq_len"), 4096);
   EXPECT_EQ(j.at("N_a"), 200);
+  EXPECT_DOUBLE_EQ(j.at("E_eff").get<double>(), 7.5);
   EXPECT_TRUE(j.at("tp").is_null());
   EXPECT_TRUE(j.at("recompute").is_null());
   EXPECT_EQ(j.at("memory_gib"), 0.0);
-  EXPECT_EQ(j.size(), 39u);
+  EXPECT_EQ(j.size(), 40u);
 }
 
 TEST(SweepTest, ShardsMergeToTheSingleRun) {
