@@ -93,16 +93,17 @@ LinearTimes Emitter::Linear(const char* name, OpClass op_class, int64_t m, int64
            Phase::kBackwardWeight, wgrad.flops, wgrad.bytes, wgrad.time, wgrad.time, false, {});
   }
   LinearTimes times{fwd.time, dgrad.time, wgrad.time};
-  if (precision == hw::Precision::kFp8) {
-    // Quantise the input (bf16 read, fp8 and its transpose written) and, in backward, dY.
-    const double md = static_cast<double>(m);
-    times.forward += Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kForward,
-                            hw::MemoryKernel::kElementwise, 4.0 * md * static_cast<double>(k));
-    times.backward_input +=
-        Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kBackwardInput,
-               hw::MemoryKernel::kElementwise, 4.0 * md * static_cast<double>(n));
-  }
+  if (precision == hw::Precision::kFp8) AddFp8Casts(static_cast<double>(m), n, k, times);
   return times;
+}
+
+void Emitter::AddFp8Casts(double rows, int64_t n, int64_t k, LinearTimes& times) {
+  // Quantise the input (bf16 read, fp8 and its transpose written) and, in backward, dY.
+  times.forward += Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kForward,
+                          hw::MemoryKernel::kElementwise, 4.0 * rows * static_cast<double>(k));
+  times.backward_input +=
+      Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kBackwardInput,
+             hw::MemoryKernel::kElementwise, 4.0 * rows * static_cast<double>(n));
 }
 
 LinearTimes Emitter::GroupedLinear(const char* name, OpClass op_class,
@@ -138,14 +139,7 @@ LinearTimes Emitter::GroupedLinear(const char* name, OpClass op_class,
            Phase::kBackwardWeight, wgrad.flops, wgrad.bytes, wgrad.time, wgrad.time, false, {});
   }
   LinearTimes times{fwd.time, dgrad.time, wgrad.time};
-  if (precision == hw::Precision::kFp8) {
-    const double rd = static_cast<double>(rows);
-    times.forward += Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kForward,
-                            hw::MemoryKernel::kElementwise, 4.0 * rd * static_cast<double>(k));
-    times.backward_input +=
-        Memory("fp8_cast", OpClass::kNormsElementwise, Phase::kBackwardInput,
-               hw::MemoryKernel::kElementwise, 4.0 * rd * static_cast<double>(n));
-  }
+  if (precision == hw::Precision::kFp8) AddFp8Casts(static_cast<double>(rows), n, k, times);
   return times;
 }
 

@@ -127,6 +127,8 @@ class Emitter {
 
  private:
   void AddCompute(Phase phase, OpClass op_class, double seconds, double flops);
+  /// FP8 casts around a linear of `rows` x [n, k]: the input in forward, dY in backward.
+  void AddFp8Casts(double rows, int64_t n, int64_t k, LinearTimes& times);
   /// Counts `count` kernel launches in `phase` (and in the recomputed forward when it applies).
   void CountKernels(Phase phase, int64_t count);
   void ApplyHostFloor();
