@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/framework_options.h"
 #include "hwmodel/fleet_source.h"
 #include "laws/scaling/law_presets.h"
 #include "sim/plan/planner.h"
@@ -35,6 +36,7 @@ struct PlanArgs {
   double fixed_mfu = 0;
   bool json = false;
   std::string export_hf, export_megatron;
+  FrameworkArgs framework;
 };
 
 std::string Dims(const std::array<int64_t, plan::kNumArchDims>& v) {
@@ -154,6 +156,7 @@ int RunPlan(const PlanArgs& args) {
   Result<hw::Fleet> fleet = hw::LoadFleet(args.fleet);
   if (!fleet) return Fail(fleet.error());
   r.fleet = *fleet;
+  ApplyFrameworkOptions(args.framework, r.sim);
   const int budgets = (args.compute > 0) + (args.days > 0) + (args.target_loss > 0);
   if (budgets != 1) return Fail("give exactly one of --days, --compute, --target-loss");
   r.objective = args.compute > 0 ? plan::Objective::kLossAtCompute
@@ -220,6 +223,7 @@ void RegisterPlanCommand(CLI::App& app, CommandBody& run) {
   cmd->add_flag("--json", args->json, "print the plan as JSON");
   cmd->add_option("--export-hf", args->export_hf, "write the model as HF config.json");
   cmd->add_option("--export-megatron", args->export_megatron, "write Megatron-LM arguments");
+  AddFrameworkOptions(cmd, args->framework);
   cmd->callback([args, &run] { run = [args] { return RunPlan(*args); }; });
 }
 

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/framework_options.h"
 #include "cli/text_table.h"
 #include "hwmodel/fleet_source.h"
 #include "laws/model_source.h"
@@ -39,11 +40,7 @@ struct SimArgs {
   int64_t gbs = 0;
   double imbalance = -1.0;
   std::string histogram;
-  double capacity_factor = 0.0;
-  std::string dispatcher = "alltoall";
-  bool tp_comm_overlap = false;
-  bool moe_a2a_overlap = false;
-  bool shared_expert_overlap = false;
+  FrameworkArgs framework;
   bool analytic_only = false;
   bool ops = false;
   bool json = false;
@@ -207,12 +204,7 @@ std::string RenderOps(const std::vector<sim::OpRecord>& ops) {
 
 Result<sim::SimOptions> OptionsFrom(const SimArgs& args, const laws::MoeArch& arch) {
   sim::SimOptions options;
-  options.capacity_factor = args.capacity_factor;
-  options.dispatcher =
-      args.dispatcher == "deepep" ? sim::Dispatcher::kDeepEp : sim::Dispatcher::kAllToAll;
-  options.tp_comm_overlap = args.tp_comm_overlap;
-  options.moe_a2a_overlap = args.moe_a2a_overlap;
-  options.shared_expert_overlap = args.shared_expert_overlap;
+  ApplyFrameworkOptions(args.framework, options);
   if (args.imbalance >= 0.0) options.expert_load = sim::ExpertLoad::Skew(args.imbalance);
   if (!args.histogram.empty()) {
     if (!arch.IsMoe()) return Error{fmt::format("--expert-histogram: {} is dense", arch.name)};
@@ -397,20 +389,7 @@ void RegisterSimCommand(CLI::App& app, CommandBody& run) {
   cmd->add_option("--expert-histogram", args->histogram,
                   "Measured tokens per expert (JSON or text, one list per MoE layer)")
       ->excludes(skew);
-  cmd->add_option("--capacity-factor", args->capacity_factor,
-                  "Expert capacity factor (tokens beyond it are dropped); 0 = dropless")
-      ->check(CLI::Range(0.0, 1000.0));
-  cmd->add_option("--dispatcher", args->dispatcher,
-                  "MoE token dispatch: alltoall (Megatron's alltoall dispatcher) or deepep (one "
-                  "network crossing per destination node, NVLink forwarding)")
-      ->check(CLI::IsMember({"alltoall", "deepep"}))
-      ->capture_default_str();
-  cmd->add_flag("--tp-comm-overlap", args->tp_comm_overlap,
-                "Overlap TP communication with GEMMs (Megatron --tp-comm-overlap)");
-  cmd->add_flag("--moe-a2a-overlap", args->moe_a2a_overlap,
-                "Hide EP all-to-alls behind compute (Megatron --overlap-moe-expert-parallel-comm)");
-  cmd->add_flag("--shared-expert-overlap", args->shared_expert_overlap,
-                "Run shared experts during the dispatch (Megatron --moe-shared-expert-overlap)");
+  AddFrameworkOptions(cmd, args->framework);
   cmd->add_flag("--analytic-only", args->analytic_only, "Skip the event-driven simulation");
   cmd->add_flag("--ops", args->ops, "Print the lowered operations of each block");
   cmd->add_flag("--json", args->json, "Machine-readable output");

@@ -27,6 +27,7 @@
 #include <tuple>
 
 #include "cli/commands.h"
+#include "cli/framework_options.h"
 #include "hwmodel/fleet_source.h"
 #include "laws/arch_json.h"
 #include "laws/scaling/law_presets.h"
@@ -68,6 +69,7 @@ struct SweepArgs {
   double fixed_mfu = 0;
   int64_t gbs = 0;
   int64_t chunk_size = 1024;
+  FrameworkArgs framework;
 };
 
 struct MergeArgs {
@@ -188,11 +190,14 @@ Result<Prepared> Prepare(const SweepArgs& args) {
     if (!shard) return shard.error();
     std::tie(o.begin, o.end) = plan::ShardRange(0, p.total, shard->first, shard->second);
   }
-  o.fingerprint =
-      fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", plan::SpaceToJson(p.space).dump(),
-                  args.fleet, args.law, args.compute, args.days, args.target_loss, args.fixed_mfu,
-                  args.top_k, args.pareto, args.band, o.begin, o.end, args.chunk_size, args.configs,
-                  p.archs.empty() ? 0 : ListHash(p.archs));
+  ApplyFrameworkOptions(args.framework, o.eval.sim);
+  const FrameworkArgs& f = args.framework;
+  o.fingerprint = fmt::format(
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{} {} {} {} {}",
+      plan::SpaceToJson(p.space).dump(), args.fleet, args.law, args.compute, args.days,
+      args.target_loss, args.fixed_mfu, args.top_k, args.pareto, args.band, o.begin, o.end,
+      args.chunk_size, args.configs, p.archs.empty() ? 0 : ListHash(p.archs), f.capacity_factor,
+      f.dispatcher, f.tp_comm_overlap, f.moe_a2a_overlap, f.shared_expert_overlap);
   if (const char* delay = std::getenv("MOEPLAN_SWEEP_BATCH_DELAY_MS")) {
     o.batch_delay_ms = std::atoi(delay);
     o.chunks_per_batch = 1;
@@ -333,6 +338,7 @@ void RegisterSweepCommand(CLI::App& app, CommandBody& run) {
   cmd->add_option("--fixed-mfu", args->fixed_mfu, "skip the simulator: fleet at this MFU");
   cmd->add_option("--gbs", args->gbs, "global batch (sequences); default from B_opt(C)");
   cmd->add_option("--chunk-size", args->chunk_size, "candidates per chunk (default 1024)");
+  AddFrameworkOptions(cmd, args->framework);
   cmd->callback([args, &run] { run = [args] { return RunSweepCommand(*args); }; });
 
   auto merge = std::make_shared<MergeArgs>();

@@ -141,6 +141,7 @@ Result<PlanResult> Plan(const PlanRequest& request) {
   Result<LossModel> loss = MakeLossModel(request.law, request.law_params);
   if (!loss) return loss.error();
   PlanResult plan;
+  plan.framework = request.sim;
   SweepSpace space = request.space;
   EvalOptions eval;
   eval.objective = request.objective;
@@ -321,13 +322,26 @@ std::string ExportMegatronArgs(const PlanResult& p) {
     arg("--moe-layer-freq \"" + pattern + "\"");
     arg("--moe-router-enable-expert-bias");
     arg("--moe-router-score-function sigmoid");
-    arg("--moe-token-dispatcher-type alltoall");
+    if (p.framework.dispatcher == sim::Dispatcher::kDeepEp) {
+      arg("--moe-token-dispatcher-type flex");
+      arg("--moe-enable-deepep");
+    } else {
+      arg("--moe-token-dispatcher-type alltoall");
+    }
+    if (p.framework.moe_a2a_overlap) arg("--overlap-moe-expert-parallel-comm");
+    if (p.framework.shared_expert_overlap && a.moe.num_shared_experts > 0) {
+      arg("--moe-shared-expert-overlap");
+    }
+    if (p.framework.capacity_factor > 0) {
+      arg(fmt::format("--moe-expert-capacity-factor {:g}", p.framework.capacity_factor));
+    }
     arg("--moe-grouped-gemm");
   }
   arg(fmt::format("--vocab-size {}", a.vocab_size));
   if (p.best.has_layout) {
     arg(fmt::format("--tensor-model-parallel-size {}", l.tp));
     if (l.SequenceParallel()) arg("--sequence-parallel");
+    if (l.tp > 1 && p.framework.tp_comm_overlap) arg("--tp-comm-overlap");
     arg(fmt::format("--pipeline-model-parallel-size {}", l.pp));
     if (l.vpp > 1) {
       arg(fmt::format("--num-virtual-stages-per-pipeline-rank {}", l.vpp));
@@ -344,6 +358,24 @@ std::string ExportMegatronArgs(const PlanResult& p) {
       if (l.recompute == sim::Recompute::kFull) {
         arg("--recompute-method uniform");
         arg("--recompute-num-layers 1");
+      } else {
+        // Only the modules this model has: Megatron rejects mla_up_proj without MLA, and the
+        // MoE modules mean nothing in a dense model.
+        std::string modules;
+        for (int i = 0; i < sim::kNumRecomputeModules; ++i) {
+          const auto m = static_cast<sim::RecomputeModule>(i);
+          if ((l.recompute_modules & sim::ModuleBit(m)) == 0) continue;
+          const bool applies =
+              m == sim::RecomputeModule::kMlaUpProj
+                  ? a.attention.type == laws::AttentionType::kMultiLatent
+              : m == sim::RecomputeModule::kMoe || m == sim::RecomputeModule::kMoeAct ? a.IsMoe()
+              : m == sim::RecomputeModule::kSharedExperts
+                  ? a.IsMoe() && a.moe.num_shared_experts > 0
+              : m == sim::RecomputeModule::kMlp ? a.dense_ffn.intermediate_size > 0
+                                                : true;
+          if (applies) modules += std::string(" ") + sim::ToString(m);
+        }
+        if (!modules.empty()) arg("--recompute-modules" + modules);
       }
     }
     if (l.sharding == sim::Sharding::kOptimizer) arg("--use-distributed-optimizer");

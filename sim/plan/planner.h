@@ -71,10 +71,11 @@ struct Extrapolation {
 struct PlanResult {
   CandidateResult best;
   laws::MoeArch arch;
-  double learning_rate = 0;  ///< eta_opt(C)
-  double batch_tokens = 0;   ///< B_opt(C), tokens
-  int64_t global_batch = 0;  ///< sequences used by the layouts
-  bool has_interval = true;  ///< false: loss_low/high are meaningless (see interval_note)
+  sim::SimOptions framework;  ///< the request's framework options (dispatcher, overlaps)
+  double learning_rate = 0;   ///< eta_opt(C)
+  double batch_tokens = 0;    ///< B_opt(C), tokens
+  int64_t global_batch = 0;   ///< sequences used by the layouts
+  bool has_interval = true;   ///< false: loss_low/high are meaningless (see interval_note)
   double loss_low = 0, loss_high = 0;
   std::string interval_note;
   std::vector<Extrapolation> extrapolation;  ///< empty: inside the fitted range (or none known)

@@ -133,6 +133,35 @@ TEST_F(PlanCliTest, TextOutputNamesTheChosenModel) {
   EXPECT_TRUE(r.err.empty()) << r.err;
 }
 
+TEST_F(PlanCliTest, MegatronExportNamesOnlyTheModulesTheModelHas) {
+  // Layouts searched with selective recomputation only: the search's default modules are
+  // core_attn, layernorm, mla_up_proj and moe_act (sim/layout.h); this dense GQA model has
+  // neither MLA nor routed experts, so Megatron gets core_attn and layernorm.
+  Write("space_sel.json", R"({"format": "moeplan-space", "version": 1, "base": "dense",
+      "arch": {"hidden_size": {"min": 1024, "max": 3072, "step": 512}, "num_layers": 16,
+               "num_kv_heads": 0, "head_dim": 128, "vocab_size": 32000, "seq_len": 2048},
+      "layout": {"tp": [1], "pp": [1], "vpp": [1], "ep": [1], "mbs": [1],
+                 "recompute": ["selective"], "gbs": 64}})");
+  const fs::path out = dir_ / "megatron.txt";
+  const CliResult r = RunMoeplan(
+      "plan --compute 6e18 --law " + (dir_ / "law.json").string() + " --fleet " +
+      (dir_ / "fleet.json").string() + " --space " + (dir_ / "space_sel.json").string() +
+      " --threads 2 --dispatcher deepep --moe-a2a-overlap --export-megatron " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(out);
+  const std::string args((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(
+      args.find("--recompute-granularity selective\n--recompute-modules core_attn layernorm\n"),
+      std::string::npos)
+      << args;
+  EXPECT_EQ(args.find("mla_up_proj"), std::string::npos) << args;
+  EXPECT_EQ(args.find("moe_act"), std::string::npos) << args;
+  const CliResult bad = RunMoeplan("plan --compute 6e18 --fixed-mfu 0.5 --dispatcher nccl");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--dispatcher: nccl not in {alltoall,deepep}"), std::string::npos)
+      << bad.err;
+}
+
 TEST_F(PlanCliTest, BadFilesGetOneLineErrors) {
   Write("bad_law.json", R"({"format": "moeplan-law", "version": 1, "name": "x",
       "laws": [{"target": {"symbol": "L", "meaning": "loss"}, "form": {"type": "chinchilla"},

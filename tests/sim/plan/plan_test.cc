@@ -7,6 +7,7 @@
 #include "hwmodel/fleet_source.h"
 #include "laws/arch_json.h"
 #include "laws/hf_import.h"
+#include "laws/presets.h"
 #include "laws/scaling/law_presets.h"
 #include "sim/plan/planner.h"
 
@@ -137,6 +138,24 @@ TEST(PlanTest, SimulatedPlanOnDefaultsIsFeasible) {
   EXPECT_TRUE(plan->has_flops_only);
   const std::string args = ExportMegatronArgs(*plan);
   EXPECT_NE(args.find("--num-experts"), std::string::npos);
+}
+
+TEST(ExportTest, MegatronArgsCarryTheFrameworkOptions) {
+  // The flags Megatron-LM spells for what the plan was evaluated with (sim/sim_options.h).
+  PlanResult plan;
+  plan.arch = laws::FindPreset("deepseek-v3")->arch;
+  plan.framework.dispatcher = sim::Dispatcher::kDeepEp;
+  plan.framework.moe_a2a_overlap = true;
+  plan.framework.shared_expert_overlap = true;
+  const std::string args = ExportMegatronArgs(plan);
+  EXPECT_NE(args.find("--moe-token-dispatcher-type flex\n--moe-enable-deepep\n"
+                      "--overlap-moe-expert-parallel-comm\n--moe-shared-expert-overlap\n"),
+            std::string::npos)
+      << args;
+  EXPECT_EQ(args.find("alltoall"), std::string::npos) << args;
+  plan.framework = {};
+  EXPECT_NE(ExportMegatronArgs(plan).find("--moe-token-dispatcher-type alltoall\n"),
+            std::string::npos);
 }
 
 TEST(ExportTest, HfConfigImportsBackToTheSameArchitecture) {

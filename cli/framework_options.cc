@@ -1,0 +1,32 @@
+//===- cli/framework_options.cc - Framework flags shared by sim, plan, sweep -===//
+#include "cli/framework_options.h"
+
+namespace moeplan::cli {
+
+void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
+  cmd->add_option("--capacity-factor", args.capacity_factor,
+                  "Expert capacity factor (tokens beyond it are dropped); 0 = dropless")
+      ->check(CLI::Range(0.0, 1000.0));
+  cmd->add_option("--dispatcher", args.dispatcher,
+                  "MoE token dispatch: alltoall (Megatron's alltoall dispatcher) or deepep (one "
+                  "network crossing per destination node, NVLink forwarding)")
+      ->check(CLI::IsMember({"alltoall", "deepep"}))
+      ->capture_default_str();
+  cmd->add_flag("--tp-comm-overlap", args.tp_comm_overlap,
+                "Overlap TP communication with GEMMs (Megatron --tp-comm-overlap)");
+  cmd->add_flag("--moe-a2a-overlap", args.moe_a2a_overlap,
+                "Hide EP all-to-alls behind compute (Megatron --overlap-moe-expert-parallel-comm)");
+  cmd->add_flag("--shared-expert-overlap", args.shared_expert_overlap,
+                "Run shared experts during the dispatch (Megatron --moe-shared-expert-overlap)");
+}
+
+void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
+  options.capacity_factor = args.capacity_factor;
+  options.dispatcher =
+      args.dispatcher == "deepep" ? sim::Dispatcher::kDeepEp : sim::Dispatcher::kAllToAll;
+  options.tp_comm_overlap = args.tp_comm_overlap;
+  options.moe_a2a_overlap = args.moe_a2a_overlap;
+  options.shared_expert_overlap = args.shared_expert_overlap;
+}
+
+}  // namespace moeplan::cli

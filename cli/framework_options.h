@@ -1,0 +1,33 @@
+//===- cli/framework_options.h - Framework flags shared by sim, plan, sweep -*- C++ -*-===//
+/// \file
+/// The training framework's switches that are not part of a layout (Megatron-LM flags): MoE
+/// token dispatcher, communication overlaps and expert capacity. `sim` takes them for one run;
+/// `plan` and `sweep` take the same flags so that every candidate is judged with the framework
+/// the user will train with (DeepEP and all-to-all overlap change which expert-parallel layouts
+/// win). Parsed here once into sim::SimOptions.
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "sim/sim_options.h"
+
+namespace moeplan::cli {
+
+struct FrameworkArgs {
+  double capacity_factor = 0.0;  ///< 0: dropless
+  std::string dispatcher = "alltoall";
+  bool tp_comm_overlap = false;
+  bool moe_a2a_overlap = false;
+  bool shared_expert_overlap = false;
+};
+
+/// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap and
+/// --shared-expert-overlap on `cmd`, writing into `args` (which must outlive parsing).
+void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args);
+
+/// Copies the parsed flags into `options` (the other fields of `options` are kept).
+void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options);
+
+}  // namespace moeplan::cli
