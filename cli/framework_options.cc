@@ -18,6 +18,9 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
                 "Hide EP all-to-alls behind compute (Megatron --overlap-moe-expert-parallel-comm)");
   cmd->add_flag("--shared-expert-overlap", args.shared_expert_overlap,
                 "Run shared experts during the dispatch (Megatron --moe-shared-expert-overlap)");
+  cmd->add_flag("--unfused-attention", args.unfused_attention,
+                "Attention without a fused kernel (full score matrices; Transformer Engine's "
+                "fallback for attention sinks before cuDNN 9.18)");
 }
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
@@ -27,6 +30,7 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
   options.tp_comm_overlap = args.tp_comm_overlap;
   options.moe_a2a_overlap = args.moe_a2a_overlap;
   options.shared_expert_overlap = args.shared_expert_overlap;
+  options.flash_attention = !args.unfused_attention;
 }
 
 }  // namespace moeplan::cli

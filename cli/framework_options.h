@@ -21,10 +21,12 @@ struct FrameworkArgs {
   bool tp_comm_overlap = false;
   bool moe_a2a_overlap = false;
   bool shared_expert_overlap = false;
+  bool unfused_attention = false;
 };
 
-/// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap and
-/// --shared-expert-overlap on `cmd`, writing into `args` (which must outlive parsing).
+/// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap,
+/// --shared-expert-overlap and --unfused-attention on `cmd`, writing into `args` (which must
+/// outlive parsing).
 void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args);
 
 /// Copies the parsed flags into `options` (the other fields of `options` are kept).

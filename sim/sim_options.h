@@ -52,7 +52,10 @@ struct SimOptions {
   double ddp_bucket_params = 40e6;
 
   /// Attention through a fused kernel (FlashAttention / cuDNN): the s x s score matrix is never
-  /// stored. false reproduces Korthikanti et al.'s 5 a s / h activation term.
+  /// stored. false: Transformer Engine's unfused attention, which materialises every head's full
+  /// score matrix (time: batched GEMMs + memory-bound softmax; memory: Korthikanti et al.'s
+  /// 5 a s / h term). TE falls back to it for attention sinks (gpt-oss) where cuDNN is older
+  /// than 9.18 (NVIDIA/TransformerEngine#2318, verl-project/verl#5224).
   bool flash_attention = true;
   /// Dropout after attention and FFN (masks are stored: 1 byte per element). Modern LLM
   /// recipes train without dropout; Korthikanti et al.'s GPT layer has it.

@@ -144,7 +144,7 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   return layout;
 }
 
-const std::set<std::string> kOptionKeys = {"dispatcher", "moe_a2a_overlap"};
+const std::set<std::string> kOptionKeys = {"dispatcher", "moe_a2a_overlap", "flash_attention"};
 
 // The framework options a source publishes with a run (sim/sim_options.h).
 Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
@@ -163,6 +163,11 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
     if (!it->is_boolean())
       return PathError(file, path + ".moe_a2a_overlap", "expected true, false or null");
     options.moe_a2a_overlap = it->get<bool>();
+  }
+  if (auto it = object.find("flash_attention"); it != object.end() && !it->is_null()) {
+    if (!it->is_boolean())
+      return PathError(file, path + ".flash_attention", "expected true, false or null");
+    options.flash_attention = it->get<bool>();
   }
   return options;
 }

@@ -48,8 +48,24 @@ double LinearInputBytes(const LowerContext& c) {
   return LinearInputElementBytes(c) * D(c.sp ? c.tokens_sp : c.tokens) * D(c.hidden);
 }
 
-// The fused attention kernel (forward and backward) for one layer kind, its ring-attention
-// traffic under context parallelism, and what it keeps.
+// Attention without a fused kernel (Transformer Engine's UnfusedDotProductAttention): the
+// score matrix of every head is materialised in full, masks included (a sliding window or a
+// causal mask saves nothing), as two batched GEMMs forward (Q K^T, P V) and four backward
+// (dQ, dK from dS; dP, dV from dO), plus the memory-bound softmax: forward reads the scores
+// and writes the probabilities (4 bytes per score, BF16), backward reads P and dP and writes
+// dS (6 bytes). The batched GEMMs are priced as one GEMM over all (sequence, head) rows.
+void UnfusedAttention(Emitter& e, int64_t rows, int64_t keys, int64_t d_qk, int64_t d_v) {
+  e.Linear("attention_scores", OpClass::kAttentionCore, rows, keys, d_qk, hw::Precision::kBf16);
+  const double scores = D(rows) * D(keys);
+  e.Memory("attention_softmax", OpClass::kAttentionCore, Phase::kForward,
+           MemoryKernel::kElementwise, 2.0 * kActivationBytes * scores);
+  e.Memory("attention_softmax", OpClass::kAttentionCore, Phase::kBackwardInput,
+           MemoryKernel::kElementwise, 3.0 * kActivationBytes * scores);
+  e.Linear("attention_values", OpClass::kAttentionCore, rows, d_v, keys, hw::Precision::kBf16);
+}
+
+// The attention kernel (forward and backward) for one layer kind, its ring-attention traffic
+// under context parallelism, and what it keeps.
 void CoreAttention(Emitter& e, laws::LayerAttention kind, int64_t heads, int64_t kv_heads,
                    int64_t d_qk, int64_t d_v) {
   const LowerContext& c = e.ctx();
@@ -70,8 +86,14 @@ void CoreAttention(Emitter& e, laws::LayerAttention kind, int64_t heads, int64_t
   }
   const int64_t cp = c.layout->cp;
   const Emitter::ModuleScope module(e, kModCoreAttn);
-  const double forward = e.Attention("core_attention", shape, hw::Pass::kForward, cp);
-  const double backward = e.Attention("core_attention", shape, hw::Pass::kBackward, cp);
+  double forward = 0.0, backward = 0.0;
+  if (c.options->flash_attention) {
+    forward = e.Attention("core_attention", shape, hw::Pass::kForward, cp);
+    backward = e.Attention("core_attention", shape, hw::Pass::kBackward, cp);
+  } else {
+    keys = s;  // the full score matrix, whatever the mask
+    UnfusedAttention(e, mbs * heads * c.seq_local, keys, d_qk, d_v);
+  }
   if (cp > 1) {
     const double kv_bytes = kActivationBytes * D(c.tokens) * D(kv_heads) * D(d_qk + d_v);
     const int steps = static_cast<int>(cp - 1);

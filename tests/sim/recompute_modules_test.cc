@@ -22,7 +22,7 @@ using testing::TinyMoe;
 constexpr int64_t kBatch = 2;
 
 const BlockCost& Layer(const laws::MoeArch& arch, RecomputeModules modules, hw::Precision p,
-                       LoweredModel& storage) {
+                       LoweredModel& storage, const SimOptions& options = {}) {
   Result<ModelProfile> profile = BuildProfile(arch);
   EXPECT_TRUE(profile.ok()) << profile.error().message;
   Layout layout;
@@ -33,7 +33,7 @@ const BlockCost& Layer(const laws::MoeArch& arch, RecomputeModules modules, hw::
   hw::Hardware hardware = IdealHardware();
   Result<Layout> resolved = ResolveLayout(layout, arch, FleetOf(hardware, 1));
   EXPECT_TRUE(resolved.ok()) << resolved.error().message;
-  storage = LowerModel(*profile, *resolved, hardware, SimOptions{});
+  storage = LowerModel(*profile, *resolved, hardware, options);
   return storage.layers[0];
 }
 
@@ -115,6 +115,23 @@ TEST(RecomputeModulesTest, RecomputedFlopsAreTheModulesForward) {
   const double flops = 2.0 * kT * kH * kE + 2.0 * kT * kK * (kH * 2 * kF + kF * kH);
   EXPECT_DOUBLE_EQ(layer.recompute_flops[static_cast<size_t>(Recompute::kSelective)], flops);
   EXPECT_GT(layer.recompute[static_cast<size_t>(Recompute::kSelective)], 0.0);
+}
+
+TEST(RecomputeModulesTest, UnfusedAttentionRepeatsItsFullScoreGemms) {
+  // Unfused attention (SimOptions::flash_attention = false) materialises the whole causal score
+  // matrix: Q K^T and P V forward cost 2 rows keys d each, with rows = b heads s and keys = s,
+  // and no causal halving. TinyDense: b = 2, 4 heads of 64, s = 256 -> rows 2048, keys 256.
+  SimOptions unfused;
+  unfused.flash_attention = false;
+  LoweredModel storage;
+  const BlockCost& layer =
+      Layer(TinyDense(), kDefaultRecomputeModules, hw::Precision::kBf16, storage, unfused);
+  const double flops = 2.0 * 2048 * 256 * 64 + 2.0 * 2048 * 64 * 256;
+  EXPECT_DOUBLE_EQ(layer.recompute_flops[static_cast<size_t>(Recompute::kSelective)], flops);
+  // What selective recomputation drops with it: the BF16 probabilities, 2 bytes per score.
+  EXPECT_DOUBLE_EQ(layer.activation_bytes[static_cast<size_t>(Recompute::kNone)] -
+                       layer.activation_bytes[static_cast<size_t>(Recompute::kSelective)],
+                   2.0 * 2048 * 256);
 }
 
 TEST(RecomputeModulesTest, LayoutTextAndJsonCarryTheModules) {
