@@ -50,6 +50,14 @@ Result<std::optional<int64_t>> OptInt(const json& object, const std::string& key
   return std::optional<int64_t>{it->get<int64_t>()};
 }
 
+Result<std::optional<bool>> OptBool(const json& object, const std::string& key,
+                                    std::string_view file, const std::string& path) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::optional<bool>{};
+  if (!it->is_boolean()) return PathError(file, path + "." + key, "expected true, false or null");
+  return std::optional<bool>{it->get<bool>()};
+}
+
 Result<std::string> OptString(const json& object, const std::string& key, std::string_view file,
                               const std::string& path) {
   auto it = object.find(key);
@@ -159,15 +167,11 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
     return PathError(file, path + ".dispatcher",
                      fmt::format("expected \"alltoall\" or \"deepep\", got \"{}\"", *dispatcher));
   }
-  if (auto it = object.find("moe_a2a_overlap"); it != object.end() && !it->is_null()) {
-    if (!it->is_boolean())
-      return PathError(file, path + ".moe_a2a_overlap", "expected true, false or null");
-    options.moe_a2a_overlap = it->get<bool>();
-  }
-  if (auto it = object.find("flash_attention"); it != object.end() && !it->is_null()) {
-    if (!it->is_boolean())
-      return PathError(file, path + ".flash_attention", "expected true, false or null");
-    options.flash_attention = it->get<bool>();
+  for (auto [key, target] : {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
+                             std::pair{"flash_attention", &options.flash_attention}}) {
+    auto value = OptBool(object, key, file, path);
+    if (!value) return value.error();
+    if (value->has_value()) *target = **value;
   }
   return options;
 }
