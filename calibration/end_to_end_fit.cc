@@ -49,7 +49,7 @@ void ScaleAttention(double scale, GpuGeneration, hw::EfficiencyParams& e) {
 
 // The solver's parameter order; Bounds, FromValues, Apply and ToJson all read this table.
 // Apply runs it in order: the grouped ratio follows the GEMM entries it multiplies.
-constexpr std::array<ParamSpec, 10> kParams = {{
+constexpr std::array<ParamSpec, 11> kParams = {{
     {"efficiency.gemm.compute_efficiency (Ampere)", 0.3, 1.0, false, &EndToEndParams::gemm_ampere,
      [](double v, GpuGeneration g, hw::EfficiencyParams& e) {
        SetGemm(v, g, GpuGeneration::kAmpere, e);
@@ -66,6 +66,12 @@ constexpr std::array<ParamSpec, 10> kParams = {{
        SetGemm(v, g, GpuGeneration::kBlackwell, e);
      },
      "gemm_compute_efficiency", "blackwell", -kInf, kInf},
+    {"efficiency.gemm.compute_efficiency (Blackwell Ultra)", 0.3, 1.0, false,
+     &EndToEndParams::gemm_blackwell_ultra,
+     [](double v, GpuGeneration g, hw::EfficiencyParams& e) {
+       SetGemm(v, g, GpuGeneration::kBlackwellUltra, e);
+     },
+     "gemm_compute_efficiency", "blackwell_ultra", -kInf, kInf},
     {"grouped / dense GEMM efficiency", 0.3, 1.0, false, &EndToEndParams::grouped_ratio,
      [](double v, GpuGeneration, hw::EfficiencyParams& e) {
        e.gemm.grouped_compute_efficiency = e.gemm.compute_efficiency * v;
@@ -194,11 +200,12 @@ Result<std::pair<EndToEndParams, SolverSummary>> FitOnce(
 
 GpuGeneration GenerationOf(const hw::Hardware& hardware) {
   const std::string& n = hardware.name;
-  if (n.starts_with("a100")) return GpuGeneration::kAmpere;
+  if (n.starts_with("a100") || n.starts_with("a800")) return GpuGeneration::kAmpere;
   if (n.starts_with("h100") || n.starts_with("h200") || n.starts_with("h800")) {
     return GpuGeneration::kHopper;
   }
   if (n.starts_with("b200") || n.starts_with("gb200")) return GpuGeneration::kBlackwell;
+  if (n.starts_with("b300") || n.starts_with("gb300")) return GpuGeneration::kBlackwellUltra;
   return GpuGeneration::kOther;
 }
 

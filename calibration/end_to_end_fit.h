@@ -43,14 +43,17 @@ namespace moeplan::calibration {
 /// CalibrationRecord::tool of an end-to-end fit.
 inline constexpr std::string_view kEndToEndFitTool = "moeplan 0.1.0 validate --fit";
 
-/// GPU generations with their own fitted GEMM efficiency.
-enum class GpuGeneration : uint8_t { kAmpere, kHopper, kBlackwell, kOther };
+/// GPU generations with their own fitted GEMM efficiency. Blackwell Ultra (B300, GB300) has the
+/// same dense BF16/FP8 peaks as Blackwell on paper but a higher power limit (1,400 W vs 1,200 W
+/// on NVL72) and twice the exponential throughput, and the published runs show it faster at
+/// equal layouts, so it is its own generation.
+enum class GpuGeneration : uint8_t { kAmpere, kHopper, kBlackwell, kBlackwellUltra, kOther };
 /// The generation of a hardware preset name ("h100-sxm" -> kHopper).
 GpuGeneration GenerationOf(const hw::Hardware& hardware);
 
 /// The fitted values (physical units).
 struct EndToEndParams {
-  double gemm_ampere = 0.8, gemm_hopper = 0.8, gemm_blackwell = 0.8;
+  double gemm_ampere = 0.8, gemm_hopper = 0.8, gemm_blackwell = 0.8, gemm_blackwell_ultra = 0.8;
   double grouped_ratio = 0.9375;  ///< grouped / dense GEMM efficiency
   double fp8_scale = 1.0;
   double attention_scale = 1.0;  ///< multiplies forward and backward attention efficiency

@@ -141,6 +141,55 @@ Hardware Gb200Nvl72() {
   return h;
 }
 
+// Blackwell Ultra. NVIDIA HGX B300 platform specifications, per 8 GPUs (sparse figures;
+// per GPU = platform / 8 / 2, derived): FP8 72 PF -> 4.5 PFLOP/s, FP16/BF16 36 PF -> 2.25,
+// TF32 18 PF -> 1.125; total memory 2.3 TB -> 288 GB HBM3e per GPU at 8 TB/s (NVIDIA
+// technical blog "Inside NVIDIA Blackwell Ultra", 2025: 8 stacks, 8 TB/s); NVLink 5
+// 1.8 TB/s bidirectional -> 900 GB/s per direction (derived); networking 1.6 TB/s per
+// platform = one 800 Gb/s ConnectX-8 SuperNIC per GPU -> 100 GB/s (derived). The blog's
+// full implementation has 160 SMs; the number enabled in the product is not printed, so
+// B200's measured 148 SMs and 126 MB L2 are assumed (same die family).
+Hardware B300() {
+  Hardware h = HgxBase("b300",
+                       "NVIDIA B300 (HGX/DGX B300 Blackwell Ultra, 8 GPUs per node; "
+                       "NVIDIA HGX B300 specifications, DGX B300 datasheet)");
+  h.device = {"NVIDIA B300 288GB", 2250 * kTera, 4500 * kTera, 1125 * kTera,
+              288 * kGiB,          8000 * kGBps, 148,          126 * kMiB};
+  h.scale_up.technology = "NVLink 5 via NVSwitch, 1.8 TB/s bidirectional";
+  h.scale_up.bandwidth = 900 * kGBps;
+  h.scale_out.technology = "InfiniBand XDR / Ethernet, one 800 Gb/s ConnectX-8 per GPU";
+  h.scale_out.bandwidth = 100 * kGBps;
+  return h;
+}
+
+// NVIDIA GB300 NVL72 specifications, rack of 72 Blackwell Ultra GPUs (sparse figures; per
+// GPU = rack / 72 / 2, derived): FP8 720 PF -> 5 PFLOP/s, FP16/BF16 360 PF -> 2.5, TF32
+// 180 PF -> 1.25 (the training rates equal GB200 NVL72's; Blackwell Ultra raises FP4);
+// HBM3e 20.7 TB -> 288 GB per GPU, 576 TB/s -> 8 TB/s per GPU; NVLink 5 130 TB/s ->
+// 1.8 TB/s per GPU bidirectional -> 900 GB/s per direction, one 72-GPU NVLink domain;
+// 72 ConnectX-8 SuperNICs, one 800 Gb/s per GPU -> 100 GB/s (derived). A compute tray holds
+// 4 GPUs. SM count and L2 assumed equal to B300's (above).
+Hardware Gb300Nvl72() {
+  Hardware h = HgxBase("gb300-nvl72",
+                       "NVIDIA GB300 NVL72 (Blackwell Ultra, 72-GPU NVLink domain, 4 GPUs per "
+                       "compute tray; NVIDIA GB300 NVL72 datasheet)");
+  h.device = {"NVIDIA GB300 (Blackwell Ultra GPU, NVL72)",
+              2500 * kTera,
+              5000 * kTera,
+              1250 * kTera,
+              288 * kGiB,
+              8000 * kGBps,
+              148,
+              126 * kMiB};
+  h.node.gpus_per_node = 4;
+  h.scale_up.technology = "NVLink 5 via NVLink Switch trays, 1.8 TB/s bidirectional, 72 GPUs";
+  h.scale_up.bandwidth = 900 * kGBps;
+  h.scale_up.domain_size = 72;
+  h.scale_out.technology = "InfiniBand XDR / Ethernet, one 800 Gb/s ConnectX-8 per GPU";
+  h.scale_out.bandwidth = 100 * kGBps;
+  return h;
+}
+
 // NVIDIA A100 Tensor Core GPU datasheet (80GB SXM column, dense figures): BF16 312 TFLOP/s,
 // TF32 156 TFLOP/s, no FP8; 80 GB HBM2e at 2,039 GB/s; NVLink 3 600 GB/s bidirectional ->
 // 300 GB/s per direction (derived). Ampere whitepaper: 108 SMs, 40 MB L2. DGX A100: eight
@@ -160,6 +209,21 @@ Hardware A100Sxm80() {
   h.scale_up.bandwidth = 300 * kGBps;
   h.scale_out.technology = "InfiniBand HDR, one 200 Gb/s ConnectX-6 per GPU";
   h.scale_out.bandwidth = 25 * kGBps;
+  return h;
+}
+
+// NVIDIA A800 SXM4 80GB: the A100 80GB SXM4 (same tensor rates, 80 GB HBM2e at 2,039 GB/s,
+// 108 SMs, 40 MB L2) with NVLink limited to 400 GB/s bidirectional -> 200 GB/s per direction
+// (NVIDIA A800 product brief; derived). Scale-out as DGX A100: one 200 Gb/s HDR port per GPU
+// (assumed; A800 systems are built by OEMs and differ).
+Hardware A800Sxm80() {
+  Hardware h = A100Sxm80();
+  h.name = "a800-sxm-80gb";
+  h.description =
+      "NVIDIA A800 SXM4 80GB, 8-GPU HGX (A100 with 400 GB/s NVLink; NVIDIA A800 product brief)";
+  h.device.name = "NVIDIA A800 SXM4 80GB";
+  h.scale_up.technology = "NVLink 3 via NVSwitch, 400 GB/s bidirectional";
+  h.scale_up.bandwidth = 200 * kGBps;
   return h;
 }
 
@@ -229,6 +293,7 @@ std::vector<HardwarePreset> BuildPresets() {
   };
   add(WithFittedEfficiency(A100Sxm80(), kAmpereFit),
       {"a100", "a100-80gb", "a100-sxm", "a100-sxm4", "a100-sxm4-80gb"});
+  add(WithFittedEfficiency(A800Sxm80(), kAmpereFit), {"a800", "a800-80gb", "a800-sxm4-80gb"});
   add(WithFittedEfficiency(H100Sxm(), kHopperFit),
       {"h100", "h100-sxm5", "h100-80gb", "h100-sxm-80gb"});
   add(WithFittedEfficiency(H800Sxm(), kHopperFit), {"h800", "h800-sxm5"});
@@ -236,6 +301,9 @@ std::vector<HardwarePreset> BuildPresets() {
   add(WithFittedEfficiency(Mi300x(), kNoFit), {"mi300", "mi300x-oam"});
   add(WithFittedEfficiency(B200(), kBlackwellFit), {"hgx-b200", "dgx-b200", "b200-sxm"});
   add(WithFittedEfficiency(Gb200Nvl72(), kBlackwellFit), {"gb200", "nvl72", "gb200nvl72"});
+  // Blackwell Ultra: Blackwell's fitted efficiencies (no measured runs of it were fitted).
+  add(WithFittedEfficiency(B300(), kBlackwellFit), {"hgx-b300", "dgx-b300", "b300-sxm"});
+  add(WithFittedEfficiency(Gb300Nvl72(), kBlackwellFit), {"gb300", "gb300nvl72"});
   return presets;
 }
 

@@ -115,6 +115,9 @@ TEST(EndToEndFitTest, GenerationsFollowThePresetNames) {
   EXPECT_EQ(gen("8xh800"), GpuGeneration::kHopper);
   EXPECT_EQ(gen("8xb200"), GpuGeneration::kBlackwell);
   EXPECT_EQ(gen("72xgb200"), GpuGeneration::kBlackwell);
+  EXPECT_EQ(gen("8xb300"), GpuGeneration::kBlackwellUltra);
+  EXPECT_EQ(gen("72xgb300"), GpuGeneration::kBlackwellUltra);
+  EXPECT_EQ(gen("8xa800"), GpuGeneration::kAmpere);
   EXPECT_EQ(gen("8xmi300x"), GpuGeneration::kOther);
 }
 

@@ -1,5 +1,5 @@
 //===- tests/calibration/end_to_end_params_test.cc - Parameters and record of a fit -===//
-/// The ten end-to-end parameters as the fit writes them: into hardware (Apply), into JSON
+/// The eleven end-to-end parameters as the fit writes them: into hardware (Apply), into JSON
 /// (ToJson, whose layout `moeplan validate --fit` prints), and the hw::CalibrationRecord of a
 /// fit. Expected values are worked out by hand from the parameter definitions in
 /// calibration/end_to_end_fit.h and the efficiency defaults in hwmodel/efficiency.h
@@ -19,6 +19,7 @@ EndToEndParams Sample() {
   p.gemm_ampere = 0.55;
   p.gemm_hopper = 0.62;
   p.gemm_blackwell = 0.47;
+  p.gemm_blackwell_ultra = 0.58;
   p.grouped_ratio = 0.5;
   p.fp8_scale = 0.9;
   p.attention_scale = 1.5;
@@ -41,7 +42,7 @@ TEST(EndToEndParamsTest, ApplySetsTheGenerationsGemmAndEveryGlobalParameter) {
   EXPECT_DOUBLE_EQ(e.host.per_step, 0.01);
   EXPECT_DOUBLE_EQ(e.collective.scale_up.max_efficiency, 0.85);
   EXPECT_DOUBLE_EQ(e.collective.scale_out.max_efficiency, 0.7);
-  // Fields outside the ten are the preset's.
+  // Fields outside the eleven are the preset's.
   EXPECT_EQ(e.memory, h100.efficiency.memory);
   EXPECT_EQ(e.gemm.k_half, h100.efficiency.gemm.k_half);
 
@@ -51,6 +52,12 @@ TEST(EndToEndParamsTest, ApplySetsTheGenerationsGemmAndEveryGlobalParameter) {
   EXPECT_DOUBLE_EQ(
       Sample().Apply(hw::FindHardwarePreset("gb200")->hardware).efficiency.gemm.compute_efficiency,
       0.47);
+  EXPECT_DOUBLE_EQ(
+      Sample().Apply(hw::FindHardwarePreset("gb300")->hardware).efficiency.gemm.compute_efficiency,
+      0.58);
+  EXPECT_DOUBLE_EQ(
+      Sample().Apply(hw::FindHardwarePreset("b300")->hardware).efficiency.gemm.compute_efficiency,
+      0.58);
 }
 
 TEST(EndToEndParamsTest, ApplyCapsAttentionAndKeepsOtherGenerationsGemm) {
@@ -70,7 +77,8 @@ TEST(EndToEndParamsTest, ApplyCapsAttentionAndKeepsOtherGenerationsGemm) {
 
 TEST(EndToEndParamsTest, ToJsonLayout) {
   const nlohmann::ordered_json expected = nlohmann::ordered_json::parse(R"({
-      "gemm_compute_efficiency": {"ampere": 0.55, "hopper": 0.62, "blackwell": 0.47},
+      "gemm_compute_efficiency": {"ampere": 0.55, "hopper": 0.62, "blackwell": 0.47,
+                                  "blackwell_ultra": 0.58},
       "grouped_over_dense_gemm_efficiency": 0.5, "fp8_efficiency_scale": 0.9,
       "attention_efficiency_scale": 1.5, "host_per_kernel_s": 3e-05, "host_per_step_s": 0.01,
       "scale_up_max_efficiency": 0.85, "scale_out_max_efficiency": 0.7})");

@@ -34,6 +34,11 @@ struct SpecSheet {
 // HGX B200 (sparse per GPU): FP8 9 PF, BF16 4.5 PF; 180 GB; 8 TB/s; NVLink 5 1.8 TB/s.
 // GB200 NVL72 (sparse per rack of 72): FP8 720 PF, BF16 360 PF; 13.4 TB and 576 TB/s per rack;
 //   NVLink 130 TB/s per rack.
+// HGX B300 (sparse per 8 GPUs): FP8 72 PF, BF16 36 PF; 288 GB per GPU (NVIDIA "Inside
+//   Blackwell Ultra" blog), 8 TB/s; NVLink 5 1.8 TB/s; one 800 Gb/s ConnectX-8 per GPU.
+// GB300 NVL72 (sparse per rack of 72): FP8 720 PF, BF16 360 PF; 288 GB and 8 TB/s per GPU;
+//   NVLink 130 TB/s per rack; 72 ConnectX-8 at 800 Gb/s.
+// A800 SXM4 80GB: the A100 80GB with NVLink cut to 400 GB/s bidirectional.
 // MI300X data sheet (dense): BF16 1,307.4, FP8 2,614.9; 192 GB at 5.3 TB/s; 304 CUs;
 //   7 Infinity Fabric links of 128 GB/s bidirectional.
 const SpecSheet kSheets[] = {
@@ -44,6 +49,10 @@ const SpecSheet kSheets[] = {
     {"b200", 4500.0 / 2, 9000.0 / 2, 180, 8.0, 148, 1800.0 / 2, 8, 8, 400.0 / 8},
     {"gb200-nvl72", 360000.0 / 72 / 2, 720000.0 / 72 / 2, 13400.0 / 72, 576.0 / 72, 148,
      130000.0 / 72 / 2, 72, 4, 400.0 / 8},
+    {"b300", 36000.0 / 8 / 2, 72000.0 / 8 / 2, 288, 8.0, 148, 1800.0 / 2, 8, 8, 800.0 / 8},
+    {"gb300-nvl72", 360000.0 / 72 / 2, 720000.0 / 72 / 2, 288, 576.0 / 72, 148, 130000.0 / 72 / 2,
+     72, 4, 800.0 / 8},
+    {"a800-sxm-80gb", 312, 0, 80, 2.039, 108, 400.0 / 2, 8, 8, 200.0 / 8},
     {"mi300x", 1307.4, 2614.9, 192, 5.3, 304, 7 * 128.0 / 2, 8, 8, 400.0 / 8},
 };
 
@@ -78,13 +87,13 @@ std::string SheetName(const ::testing::TestParamInfo<SpecSheet>& sheet) {
 INSTANTIATE_TEST_SUITE_P(Vendors, HardwarePresetSpecTest, ::testing::ValuesIn(kSheets), SheetName);
 
 TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
-  ASSERT_EQ(HardwarePresets().size(), 7u);
+  ASSERT_EQ(HardwarePresets().size(), 10u);
   for (const HardwarePreset& preset : HardwarePresets()) {
     SCOPED_TRACE(preset.name);
     EXPECT_TRUE(preset.hardware.Validate().ok()) << preset.hardware.Validate().message();
     EXPECT_EQ(preset.name, preset.hardware.name);
     // The presets carry the end-to-end fit of docs/validation.md and say so; the fit touches
-    // only its ten parameters, every other efficiency keeps its uncalibrated default.
+    // only its eleven parameters, every other efficiency keeps its uncalibrated default.
     EfficiencyParams e = preset.hardware.efficiency;
     EXPECT_NE(e.source.find("fitted to published end-to-end runs"), std::string::npos) << e.source;
     const EfficiencyParams defaults;
@@ -122,6 +131,9 @@ TEST(HardwarePresetsTest, FindsNamesAndAliasesCaseInsensitively) {
   EXPECT_EQ(FindHardwarePreset("A100")->name, "a100-sxm-80gb");
   EXPECT_EQ(FindHardwarePreset("GB200")->name, "gb200-nvl72");
   EXPECT_EQ(FindHardwarePreset("MI300X")->name, "mi300x");
+  EXPECT_EQ(FindHardwarePreset("GB300")->name, "gb300-nvl72");
+  EXPECT_EQ(FindHardwarePreset("B300")->name, "b300");
+  EXPECT_EQ(FindHardwarePreset("A800-80GB")->name, "a800-sxm-80gb");
   EXPECT_EQ(FindHardwarePreset("h900"), nullptr);
   EXPECT_EQ(FindHardwarePreset(""), nullptr);
 }
