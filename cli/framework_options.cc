@@ -21,6 +21,9 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
   cmd->add_flag("--unfused-attention", args.unfused_attention,
                 "Attention without a fused kernel (full score matrices; Transformer Engine's "
                 "fallback for attention sinks before cuDNN 9.18)");
+  cmd->add_flag("--cuda-graphs", args.cuda_graphs,
+                "Layers run as captured CUDA graphs (Megatron --cuda-graph-impl): no pass is "
+                "bound by per-kernel host launch time");
 }
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
@@ -31,6 +34,7 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
   options.moe_a2a_overlap = args.moe_a2a_overlap;
   options.shared_expert_overlap = args.shared_expert_overlap;
   options.flash_attention = !args.unfused_attention;
+  options.cuda_graphs = args.cuda_graphs;
 }
 
 }  // namespace moeplan::cli

@@ -22,11 +22,12 @@ struct FrameworkArgs {
   bool moe_a2a_overlap = false;
   bool shared_expert_overlap = false;
   bool unfused_attention = false;
+  bool cuda_graphs = false;
 };
 
 /// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap,
-/// --shared-expert-overlap and --unfused-attention on `cmd`, writing into `args` (which must
-/// outlive parsing).
+/// --shared-expert-overlap, --unfused-attention and --cuda-graphs on `cmd`, writing into `args`
+/// (which must outlive parsing).
 void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args);
 
 /// Copies the parsed flags into `options` (the other fields of `options` are kept).

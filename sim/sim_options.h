@@ -57,6 +57,11 @@ struct SimOptions {
   /// 5 a s / h term). TE falls back to it for attention sinks (gpt-oss) where cuDNN is older
   /// than 9.18 (NVIDIA/TransformerEngine#2318, verl-project/verl#5224).
   bool flash_attention = true;
+  /// The layers run as captured CUDA graphs (Megatron --cuda-graph-impl transformer_engine or
+  /// local, --enable-cuda-graph in older releases): the host launches one graph per layer and
+  /// pass instead of each kernel, so no pass is bound by kernels x host.per_kernel. The fixed
+  /// per-step host time (host.per_step) still applies. Off by default, as in Megatron.
+  bool cuda_graphs = false;
   /// Dropout after attention and FFN (masks are stored: 1 byte per element). Modern LLM
   /// recipes train without dropout; Korthikanti et al.'s GPT layer has it.
   bool dropout = false;

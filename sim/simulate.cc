@@ -87,6 +87,7 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["overlap_grad_reduce"] = o.overlap_grad_reduce;
   json["overlap_param_gather"] = o.overlap_param_gather;
   json["flash_attention"] = o.flash_attention;
+  json["cuda_graphs"] = o.cuda_graphs;
   json["dropout"] = o.dropout;
   json["framework_reserve_bytes"] = o.framework_reserve_bytes;
   json["nccl_bytes_per_group"] = o.nccl_bytes_per_group;

@@ -206,7 +206,8 @@ double Emitter::CommSeconds(const char* name, CommKind kind, Phase phase, double
 
 void Emitter::ApplyHostFloor() {
   const double per_kernel = hardware().efficiency.host.per_kernel;
-  if (per_kernel <= 0.0) return;
+  // Captured CUDA graphs replay a whole pass with one launch: the host no longer paces it.
+  if (per_kernel <= 0.0 || ctx().options->cuda_graphs) return;
   const auto host_bound = Index(OpClass::kHostBound);
   // Forward: the pass takes max(GPU seconds, kernels x per_kernel).
   const double forward_floor = kernels_[Index(Phase::kForward)] * per_kernel;

@@ -28,7 +28,8 @@ struct Lowered {
   hw::Fleet fleet;
 };
 
-Lowered Lower(const hw::Hardware& hardware, Recompute recompute) {
+Lowered Lower(const hw::Hardware& hardware, Recompute recompute,
+              const SimOptions& options = SimOptions{}) {
   Lowered out;
   out.fleet = FleetOf(hardware, 1);
   out.profile = *BuildProfile(TinyDense());
@@ -37,7 +38,7 @@ Lowered Lower(const hw::Hardware& hardware, Recompute recompute) {
   Result<Layout> resolved = ResolveLayout(layout, out.profile.arch, out.fleet);
   EXPECT_TRUE(resolved.ok()) << resolved.error().message;
   out.layout = *resolved;
-  out.lowered = LowerModel(out.profile, out.layout, hardware, SimOptions{}, &out.ops);
+  out.lowered = LowerModel(out.profile, out.layout, hardware, options, &out.ops);
   return out;
 }
 
@@ -93,6 +94,26 @@ TEST(HostFloorTest, FastHostChangesNothing) {
     const double expected = fast.lowered.layers[0].Time(mode);
     EXPECT_NEAR(tiny.lowered.layers[0].Time(mode), expected, 1e-12 * expected);
   }
+}
+
+TEST(HostFloorTest, CudaGraphsLiftTheFloorButKeepThePerStepHostTime) {
+  // With the layers captured as CUDA graphs (SimOptions::cuda_graphs), a 1 s per-kernel host
+  // no longer paces any pass: every pass costs its GPU time, as on a host with no cost, and
+  // nothing is reported as host-bound. The fixed per-step host time still adds once.
+  SimOptions graphs;
+  graphs.cuda_graphs = true;
+  const Lowered fast = Lower(IdealHardware(), Recompute::kFull);
+  const Lowered slow = Lower(SlowHost(1.0, 0.25), Recompute::kFull, graphs);
+  for (Recompute mode : {Recompute::kNone, Recompute::kSelective, Recompute::kFull}) {
+    const double expected = fast.lowered.layers[0].Time(mode);
+    EXPECT_NEAR(slow.lowered.layers[0].Time(mode), expected, 1e-12 * expected);
+  }
+  EXPECT_EQ(slow.lowered.layers[0].compute[static_cast<size_t>(OpClass::kHostBound)], 0.0);
+  const StepEstimate without =
+      EstimateStep(fast.profile, fast.lowered, fast.layout, fast.fleet, graphs);
+  const StepEstimate with =
+      EstimateStep(slow.profile, slow.lowered, slow.layout, slow.fleet, graphs);
+  EXPECT_NEAR(with.step_time - without.step_time, 0.25, 1e-9);
 }
 
 TEST(HostFloorTest, PerStepHostTimeAddsOnceToTheStep) {
