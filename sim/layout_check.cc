@@ -134,10 +134,14 @@ LayoutIssue CheckPipelineAndBatch(Layout& l, const laws::MoeArch& arch, std::str
                   "vpp={} needs pp > 1 (virtual stages interleave the layers of a pipeline rank)",
                   l.vpp);
   }
-  if (l.VirtualStages() > arch.num_layers) {
+  // Up to two stages more than layers: the embedding and the loss fill one stage each, as
+  // Megatron-LM's --account-for-embedding/loss-in-pipeline-split count them.
+  if (l.VirtualStages() > arch.num_layers + 2) {
     return Report(LayoutIssue::kPipeline, message,
-                  "pp x vpp = {} x {} = {} virtual stages exceed the {} decoder layers", l.pp,
-                  l.vpp, l.VirtualStages(), arch.num_layers);
+                  "pp x vpp = {} x {} = {} virtual stages exceed the limit of {}: the {} "
+                  "decoder layers + 2 (every stage needs a decoder layer, except that the "
+                  "embedding and the loss can fill one stage each)",
+                  l.pp, l.vpp, l.VirtualStages(), arch.num_layers + 2, arch.num_layers);
   }
   if (l.gbs == 0) l.gbs = l.mbs * l.dp;
   if (!Divides(l.mbs * l.dp, l.gbs)) {

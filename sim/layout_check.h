@@ -16,7 +16,9 @@
 ///   layout: gbs=100 is not divisible by mbs x dp = 1 x 64
 ///
 /// Layers that do not divide evenly over the pp x vpp virtual stages are allowed (see
-/// sim/model_profile.h for the split rule); fewer layers than virtual stages are not.
+/// sim/model_profile.h for the split rule), and so are up to two stages more than layers: the
+/// embedding and the loss then fill one stage each (Megatron-LM's
+/// --account-for-embedding/loss-in-pipeline-split); pp x vpp > layers + 2 is not.
 /// Thread-safe; `DiagnoseLayout` without a message does not allocate (the search calls it for
 /// every candidate).
 //===----------------------------------------------------------------------===//
@@ -42,7 +44,7 @@ enum class LayoutIssue : uint8_t {
   kSequence,     ///< sequence not divisible for cp (2 cp chunks) or sp (tp)
   kFleet,        ///< more GPUs than the fleet, or a fleet not divisible by tp pp cp
   kExpertGrid,   ///< etp ep does not divide tp cp dp (MoE parallel folding)
-  kPipeline,     ///< vpp without pp, more virtual stages than layers, m not a multiple of pp
+  kPipeline,     ///< vpp without pp, more virtual stages than layers + 2, m not a multiple of pp
   kBatch,        ///< gbs not divisible by mbs dp
   kMemory,       ///< does not fit in HBM (set by the memory model, not by DiagnoseLayout)
 };

@@ -224,7 +224,7 @@ Result<SearchResult> SearchLayouts(const ModelProfile& profile, const hw::Fleet&
                     fleet,
                     space,
                     options,
-                    OrDefault(space.pp, Divisors(fleet.num_gpus, arch.num_layers)),
+                    OrDefault(space.pp, Divisors(fleet.num_gpus, arch.num_layers + 2)),
                     0};
   ctx.inner = static_cast<int64_t>(ctx.pp.size() * space.vpp.size() * space.recompute.size());
   std::vector<Key> keys;

@@ -39,7 +39,8 @@ struct SearchSpace {
   std::vector<int64_t> ep;
   /// Empty: {1, 2, 4, 8} (1 for dense models).
   std::vector<int64_t> etp;
-  /// Empty: every divisor of the fleet size up to the number of layers.
+  /// Empty: every divisor of the fleet size up to the number of layers + 2 (the embedding and
+  /// the loss may fill a stage each, sim/model_profile.h).
   std::vector<int64_t> pp;
   std::vector<int64_t> vpp = {1, 2, 3, 4, 6, 8};
   std::vector<int64_t> mbs = {1, 2, 4, 8};

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "laws/accounting.h"
 
@@ -47,10 +48,14 @@ std::string DescribeConvention(FlopConvention convention, int64_t seq_len) {
 
 StageSpan StageLayers(int64_t num_layers, int64_t stages, int64_t stage, int64_t reserve_first,
                       int64_t reserve_last) {
+  assert(stages <= num_layers + 2 && "StageLayers: at most one stage per layer, embedding, loss");
   if (stages <= 1) return {0, num_layers};
+  // More stages than layers: the embedding and the loss are one unit each (Megatron-LM's
+  // --account-for-embedding/loss-in-pipeline-split), whatever their cost.
+  const bool ends_are_units = stages > num_layers;
   const int64_t cap = num_layers / (stages - 1);
-  const int64_t first = std::clamp<int64_t>(reserve_first, 0, cap);
-  const int64_t last = std::clamp<int64_t>(reserve_last, 0, cap);
+  const int64_t first = ends_are_units ? 1 : std::clamp<int64_t>(reserve_first, 0, cap);
+  const int64_t last = ends_are_units ? 1 : std::clamp<int64_t>(reserve_last, 0, cap);
   const int64_t units = num_layers + first + last;
   const int64_t base = units / stages;
   const int64_t extra = units % stages;

@@ -25,6 +25,15 @@
 /// 3. With r_last = 4 (DeepSeek-V3's LM head plus MTP module): U = 65, every stage 4 units and
 /// stage 1 one more; the last stage holds the head and MTP alone. (Megatron-LM expresses such
 /// splits with --decoder-first/last-pipeline-num-layers or --pipeline-model-parallel-layout.)
+///
+/// More virtual stages than decoder layers (L < S <= L + 2) is what Megatron-LM allows with
+/// both --account-for flags: the embedding and the loss (LM head, cross entropy and the MTP
+/// modules) then count as exactly one unit each, whatever their cost, and the L + 2 units are
+/// split by the same rule. S = L + 2 gives one unit per stage: stage 0 holds the embedding and no
+/// decoder layer, stage s the layer s - 1, the last stage the head and loss alone (Llama 3.1
+/// 405B, L = 126, on pp = 16 x vpp = 8 in Megatron-Bridge). S = L + 1 gives the one extra unit
+/// to stage 1 (two layers). Stages may therefore hold no decoder layer; every stage still holds
+/// at least one unit.
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -66,8 +75,10 @@ struct StageSpan {
   int64_t size() const { return end - begin; }
 };
 
-/// Layers of virtual stage `stage` of `stages` under the split rule above (stages <= layers);
-/// `reserve_first` / `reserve_last` are r_first and r_last in layer units.
+/// Layers of virtual stage `stage` of `stages` under the split rule above (stages <= layers + 2;
+/// the span is empty on an end stage that holds only the embedding or the loss);
+/// `reserve_first` / `reserve_last` are r_first and r_last in layer units, ignored (one unit
+/// each) when stages > layers.
 StageSpan StageLayers(int64_t num_layers, int64_t stages, int64_t stage, int64_t reserve_first = 0,
                       int64_t reserve_last = 0);
 

@@ -201,7 +201,9 @@ StepEstimate EstimateStep(const ModelProfile& profile, const LoweredModel& lower
     est.comm_by_kind[grad_kind] = m * dp.grad;
     est.comm_by_kind[param_kind] = 2.0 * m * dp.param;
     const double exposed = m * std::max(0.0, per_microbatch - t_max) + dp.param / layers;
-    est.exposed_by_kind[param_kind] = exposed * 2.0 * dp.param / per_microbatch;
+    // No data-parallel group (dp x cp = 1): nothing to gather or reduce, nothing exposed.
+    const double param_share = per_microbatch > 0.0 ? 2.0 * dp.param / per_microbatch : 0.0;
+    est.exposed_by_kind[param_kind] = exposed * param_share;
     est.exposed_by_kind[grad_kind] = exposed - est.exposed_by_kind[param_kind];
   } else {
     const double buckets = std::max(1.0, std::ceil((dense + expert) / options.ddp_bucket_params));

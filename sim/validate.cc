@@ -191,6 +191,27 @@ std::string ShortLayout(const Layout& l) {
   return s;
 }
 
+// Megatron-Core needs etp x ep x edp = tp x cp x dp (MoE parallel folding). A run that does not
+// publish etp and cannot fold with Megatron-Core's default etp = tp was really trained, so it
+// used a value that folds: 1, which Megatron-Bridge's MoE recipes set
+// (expert_tensor_parallel_size = 1). Sets layout.etp = 1 and returns the assumption then; a
+// published etp is never changed.
+std::optional<std::string> FoldExpertTensorParallel(const PublishedRun& run, Layout& layout) {
+  if (layout.etp != 0 || layout.tp <= 1 || !run.arch.IsMoe()) return std::nullopt;
+  const int64_t model = layout.tp * layout.pp * layout.cp;
+  if (model <= 0 || layout.ep <= 0) return std::nullopt;
+  int64_t dp = layout.dp;
+  if (dp == 0 && run.num_gpus % model == 0) dp = run.num_gpus / model;
+  if (dp <= 0) return std::nullopt;  // the layout check names the fleet problem
+  const int64_t stage = layout.tp * layout.cp * dp;
+  if (stage % (layout.tp * layout.ep) == 0 || stage % layout.ep != 0) return std::nullopt;
+  layout.etp = 1;
+  return fmt::format(
+      "etp = 1 (not published; etp = tp = {} cannot fold: etp x ep = {} does not divide tp x cp "
+      "x dp = {})",
+      layout.tp, layout.tp * layout.ep, stage);
+}
+
 // The analytic-estimate request of a run on `fleet_spec`.
 Result<SimRequest> MakeRequest(const laws::MoeArch& arch, const std::string& fleet_spec,
                                const Layout& layout, int64_t seq_len,
@@ -472,7 +493,11 @@ std::optional<ValidationCase> PublishedCase(const PublishedRun& run, ValidationR
                                                     : "no throughput published";
     if (!run.memory_per_gpu_bytes) return std::nullopt;
   }
-  auto request = MakeRequest(run.arch, fmt::format("{}x{}", run.num_gpus, run.gpu), run.layout,
+  Layout layout = run.layout;
+  if (auto assumption = FoldExpertTensorParallel(run, layout)) {
+    row.assumptions.push_back(std::move(*assumption));
+  }
+  auto request = MakeRequest(run.arch, fmt::format("{}x{}", run.num_gpus, run.gpu), layout,
                              run.seq_len, run.options);
   if (!request) {
     row.skip_reason = FirstLine(request.error().message);
@@ -703,7 +728,8 @@ std::string ValidationMarkdown(const ValidationReport& report) {
       "analytic step estimate. Error = (predicted - measured) / measured, in the row's own "
       "quantity: tokens/s/GPU where published, else step time, else model TFLOP/s/GPU under the "
       "row's FLOP convention. Unpublished layout fields take fixed defaults (recompute none, "
-      "sequence parallelism on, distributed optimizer, etp = tp). vTrain rows: Megatron GPT "
+      "sequence parallelism on, distributed optimizer, etp = tp, or 1 where etp = tp cannot fold; "
+      "each row's own assumptions are listed below its table). vTrain rows: Megatron GPT "
       "(vocab 50257 padded to a multiple of 128 tp, MHA, 4h GELU MLP with biases, LayerNorm, "
       "tied embeddings), full recompute, 1F1B, no sequence parallelism, DDP, A100 80GB preset; "
       "compared on iteration time. Target (issue 4): median |error| <= 10% throughput, <= 5% "
@@ -752,6 +778,15 @@ std::string ValidationMarkdown(const ValidationReport& report) {
       md += fmt::format("| {} | {} | {} | {}x{} | {} | skipped: {} | | | | {} |\n", r.id, r.model,
                         r.moe ? "yes" : "no", r.num_gpus, r.gpu, r.layout, reason, mem);
     }
+  }
+  std::string assumed;
+  for (const ValidationRow& r : report.rows) {
+    for (const std::string& assumption : r.assumptions) {
+      assumed += fmt::format("- {}: {}\n", r.id, assumption);
+    }
+  }
+  if (!assumed.empty()) {
+    md += "\n### Assumptions of the validator, by row\n\n" + assumed;
   }
   // vTrain: errors by (tp, pp) group to keep the table short.
   std::map<std::string, std::vector<const ValidationRow*>> groups;
@@ -814,6 +849,7 @@ nlohmann::ordered_json ValidationJson(const ValidationReport& report) {
       j["memory_needed_bytes"] = r.memory_needed;
       j["memory_capacity_bytes"] = r.memory_capacity;
     }
+    if (!r.assumptions.empty()) j["assumptions"] = r.assumptions;
     if (r.memory_error) {
       j["memory_measured_bytes"] = *r.memory_measured;
       j["memory_predicted_bytes"] = *r.memory_predicted;

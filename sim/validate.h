@@ -18,10 +18,13 @@
 /// FLOPs). Memory per GPU is compared where published (predicted: the peak rank's total).
 ///
 /// Row fields not published (null) take fixed rules, the same for every row: tp, pp, vpp, cp,
-/// ep = 1; etp = tp; dp = GPUs / (tp pp cp); mbs = 1; recompute none; sequence parallelism on;
-/// fsdp -> full sharding, else distributed optimizer unless it is published as off. Rows whose
-/// GPU has no hardware preset, whose precision is not stated, whose cells contradict each other
-/// (consistency_warnings), or whose layout the simulator rejects are skipped with the reason.
+/// ep = 1; etp = tp (Megatron-Core's default), or 1 where etp = tp cannot fold (etp x ep does
+/// not divide tp x cp x dp: a run that trained used a value that folds, and Megatron-Bridge's
+/// MoE recipes set 1; the row's `assumptions` says so); dp = GPUs / (tp pp cp); mbs = 1;
+/// recompute none; sequence parallelism on; fsdp -> full sharding, else distributed optimizer
+/// unless it is published as off. Rows whose GPU has no hardware preset, whose precision is not
+/// stated, whose cells contradict each other (consistency_warnings), or whose layout the
+/// simulator rejects are skipped with the reason.
 /// Nothing is tuned per row; hardware efficiencies are the presets', whose global parameters
 /// were fitted to these runs (calibration/end_to_end_fit.h), so the report's errors are
 /// in-sample; the fit's cross-validated errors are the held-out estimate.
@@ -119,6 +122,9 @@ struct ValidationRow {
   std::optional<double> memory_measured;  ///< bytes
   std::optional<double> memory_predicted;
   std::optional<double> memory_error;
+  /// What the validator assumed for this row beyond the fixed rules above (e.g. etp = 1 where
+  /// etp = tp cannot fold); listed under the markdown tables and in the JSON row.
+  std::vector<std::string> assumptions;
 };
 
 ValidationRow EvaluatePublishedRun(const PublishedRun& run);

@@ -346,6 +346,11 @@ std::string ExportMegatronArgs(const PlanResult& p) {
     if (l.vpp > 1) {
       arg(fmt::format("--num-virtual-stages-per-pipeline-rank {}", l.vpp));
     }
+    if (l.VirtualStages() > a.num_layers) {
+      // The simulated split: the embedding and the loss fill a stage each (sim/model_profile.h).
+      arg("--account-for-embedding-in-pipeline-split");
+      arg("--account-for-loss-in-pipeline-split");
+    }
     if (a.IsMoe()) {
       arg(fmt::format("--expert-model-parallel-size {}", l.ep));
       arg(fmt::format("--expert-tensor-parallel-size {}", l.etp));

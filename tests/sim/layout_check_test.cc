@@ -2,6 +2,7 @@
 /// Each bad layout gets exactly one message naming the numbers (LLVM style: checked verbatim).
 #include "sim/layout_check.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "hwmodel/fleet_source.h"
@@ -76,7 +77,15 @@ INSTANTIATE_TEST_SUITE_P(
                   "layout: vpp=2 needs pp > 1 (virtual stages interleave the layers of a pipeline "
                   "rank)"},
         BadLayout{"mixtral-8x7b", "64xH100", "pp=16,vpp=4", LayoutIssue::kPipeline,
-                  "layout: pp x vpp = 16 x 4 = 64 virtual stages exceed the 32 decoder layers"},
+                  "layout: pp x vpp = 16 x 4 = 64 virtual stages exceed the limit of 34: the 32 "
+                  "decoder layers + 2 (every stage needs a decoder layer, except that the "
+                  "embedding and the loss can fill one stage each)"},
+        // L + 3 = 64 stages for DeepSeek-V3's 61 layers: one too many.
+        BadLayout{"deepseek-v3", "1024xH100", "pp=16,vpp=4,ep=64,etp=1,gbs=1024",
+                  LayoutIssue::kPipeline,
+                  "layout: pp x vpp = 16 x 4 = 64 virtual stages exceed the limit of 63: the 61 "
+                  "decoder layers + 2 (every stage needs a decoder layer, except that the "
+                  "embedding and the loss can fill one stage each)"},
         BadLayout{"mixtral-8x7b", "64xH100", "pp=4,ep=8,gbs=100", LayoutIssue::kBatch,
                   "layout: gbs=100 is not divisible by mbs x dp = 1 x 16"},
         BadLayout{"mixtral-8x7b", "64xH100", "pp=4,vpp=2,ep=8,gbs=96", LayoutIssue::kPipeline,
@@ -111,6 +120,23 @@ TEST(LayoutCheckTest, AllowsLayersThatDoNotDivideEvenly) {
   EXPECT_TRUE(ResolveLayout(*ParseLayout("pp=16,ep=64,etp=1,gbs=1024"), Preset("deepseek-v3"),
                             Fleet("1024xH100"))
                   .ok());
+}
+
+TEST(LayoutCheckTest, AllowsTheEmbeddingAndTheLossAStageEach) {
+  // Mixtral's 32 layers on up to L + 2 = 34 virtual stages (Megatron-LM's
+  // --account-for-embedding/loss-in-pipeline-split): 2 x 17 interleaved, 33 and 34 in 1F1B.
+  const laws::MoeArch mixtral = Preset("mixtral-8x7b");
+  Result<Layout> interleaved =
+      ResolveLayout(*ParseLayout("pp=2,vpp=17,ep=8,gbs=64"), mixtral, Fleet("64xH100"));
+  ASSERT_TRUE(interleaved.ok()) << interleaved.error().message;
+  EXPECT_EQ(interleaved->VirtualStages(), 34);
+  hw::Fleet gpus = Fleet("64xH100");
+  for (int64_t pp : {33, 34}) {
+    gpus.num_gpus = pp;  // one GPU per stage (fleet specs come in whole 8-GPU nodes)
+    Result<Layout> one_f_one_b =
+        ResolveLayout(*ParseLayout(fmt::format("pp={}", pp)), mixtral, gpus);
+    EXPECT_TRUE(one_f_one_b.ok()) << one_f_one_b.error().message;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "laws/accounting.h"
@@ -45,6 +46,31 @@ TEST(ModelProfileTest, SplitReservesLayerUnitsForTheEnds) {
   // One reserve unit at each end of 8 layers on 2 stages: 10 units, 5 each.
   EXPECT_EQ(Sizes(8, 2, 1, 1), (std::vector<int64_t>{4, 4}));
   // Reserves are capped at L / (S - 1): no stage goes below zero layers.
+  EXPECT_EQ(Sizes(4, 4, 0, 100), (std::vector<int64_t>{1, 2, 1, 0}));
+}
+
+TEST(ModelProfileTest, UpToTwoStagesMoreThanLayersHoldTheEmbeddingAndTheLoss) {
+  // Llama 3.1 405B in Megatron-Bridge: 126 layers on pp = 16 x vpp = 8 = 128 stages. 128 units
+  // (126 layers, the embedding, the loss), one per stage: stage 0 = [0, 0) with the embedding,
+  // stage s = [s - 1, s), stage 127 = [126, 126) with the head and loss. The cost-based
+  // reserves are ignored: each end is one unit.
+  for (int64_t reserve : {0, 3}) {
+    for (int64_t s = 0; s < 128; ++s) {
+      const StageSpan span = StageLayers(126, 128, s, reserve, reserve);
+      EXPECT_EQ(span.begin, s == 0 ? 0 : s - 1) << "stage " << s;
+      EXPECT_EQ(span.end, std::min<int64_t>(s, 126)) << "stage " << s;
+    }
+  }
+  // 4 layers on 6 stages: the same one unit per stage.
+  EXPECT_EQ(Sizes(4, 6), (std::vector<int64_t>{0, 1, 1, 1, 1, 0}));
+  EXPECT_EQ(Sizes(4, 6, 5, 5), (std::vector<int64_t>{0, 1, 1, 1, 1, 0}));
+  // 4 layers on 5 stages: 6 units = 5 x 1 + 1, the extra unit to stage 1.
+  EXPECT_EQ(Sizes(4, 5), (std::vector<int64_t>{0, 2, 1, 1, 0}));
+  // One layer on 3 stages and on 2 (the extra unit goes to stage 0 when there is no middle).
+  EXPECT_EQ(Sizes(1, 3), (std::vector<int64_t>{0, 1, 0}));
+  EXPECT_EQ(Sizes(1, 2), (std::vector<int64_t>{1, 0}));
+  // At stages <= layers nothing changes: the reserves still count by cost.
+  EXPECT_EQ(Sizes(4, 4), (std::vector<int64_t>{1, 1, 1, 1}));
   EXPECT_EQ(Sizes(4, 4, 0, 100), (std::vector<int64_t>{1, 2, 1, 0}));
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace moeplan::sim {
 namespace {
@@ -127,6 +128,72 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
   modules["runs"][0]["layout"]["recompute_modules"] = {"moe_act"};  // recompute is null
   EXPECT_EQ(ParsePublishedRuns(modules, "bad.json").error().message,
             "bad.json: $.runs[0].layout.recompute_modules: needs recompute \"selective\"");
+}
+
+// Mixtral 8x7B on 8 GPUs with tp = 2, ep = 8 and etp not published: dp = 8 / 2 = 4, and
+// etp = tp would need etp x ep = 16 to divide tp x cp x dp = 8 (MoE parallel folding).
+json UnfoldableMoeRuns() {
+  json file = TinyRuns();
+  json& run = file["runs"][0];
+  run["id"] = "moe-tp2-ep8";
+  run["model"] = "mixtral-8x7b";
+  run["moe"] = true;
+  run["layout"]["tp"] = 2;
+  run["layout"]["ep"] = 8;
+  run["layout"]["dp"] = nullptr;
+  run["layout"]["gbs"] = 32;
+  run["measured"]["memory_per_gpu_bytes"] = nullptr;
+  return file;
+}
+
+TEST(ValidateTest, UnpublishedEtpFallsBackToOneWhereTpCannotFold) {
+  auto runs = ParsePublishedRuns(UnfoldableMoeRuns(), "moe.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  EXPECT_EQ((*runs)[0].layout.etp, 0);  // not published
+  const ValidationRow row = EvaluatePublishedRun((*runs)[0]);
+  ASSERT_TRUE(row.skip_reason.empty()) << row.skip_reason;
+  const std::vector<std::string> expected = {
+      "etp = 1 (not published; etp = tp = 2 cannot fold: etp x ep = 16 does not divide tp x cp x "
+      "dp = 8)"};
+  EXPECT_EQ(row.assumptions, expected);
+  // Evaluated as the same run with etp = 1 published, which assumes nothing.
+  const std::vector<ValidationCase> cases = PrepareCases(*runs, {});
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].request.layout.etp, 1);
+  json published = UnfoldableMoeRuns();
+  published["runs"][0]["layout"]["etp"] = 1;
+  const ValidationRow explicit_row = EvaluatePublishedRun((*ParsePublishedRuns(published, "p"))[0]);
+  ASSERT_TRUE(explicit_row.skip_reason.empty()) << explicit_row.skip_reason;
+  EXPECT_TRUE(explicit_row.assumptions.empty());
+  EXPECT_DOUBLE_EQ(row.predicted, explicit_row.predicted);
+  // The report names the assumption in both forms.
+  const ValidationReport report = Validate(*runs, {});
+  EXPECT_NE(ValidationMarkdown(report).find("- moe-tp2-ep8: " + expected[0] + "\n"),
+            std::string::npos)
+      << ValidationMarkdown(report);
+  EXPECT_EQ(ValidationJson(report)["rows"][0]["assumptions"], nlohmann::ordered_json(expected));
+}
+
+TEST(ValidateTest, PublishedOrFoldingEtpIsKept) {
+  // A published etp = tp that cannot fold is never overridden: the simulator rejects the row.
+  json published = UnfoldableMoeRuns();
+  published["runs"][0]["layout"]["etp"] = 2;
+  const ValidationRow rejected = EvaluatePublishedRun((*ParsePublishedRuns(published, "p"))[0]);
+  EXPECT_NE(rejected.skip_reason.find("etp x ep = 16 does not divide tp x cp x dp = 8"),
+            std::string::npos)
+      << rejected.skip_reason;
+  EXPECT_TRUE(rejected.assumptions.empty());
+  // On 16 GPUs (dp = 8) etp = tp = 2 folds (16 divides 16): the default stays, nothing assumed.
+  json folds = UnfoldableMoeRuns();
+  folds["runs"][0]["num_gpus"] = 16;
+  auto runs = ParsePublishedRuns(folds, "f");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  const ValidationRow row = EvaluatePublishedRun((*runs)[0]);
+  ASSERT_TRUE(row.skip_reason.empty()) << row.skip_reason;
+  EXPECT_TRUE(row.assumptions.empty());
+  const std::vector<ValidationCase> cases = PrepareCases(*runs, {});
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].request.layout.etp, 0);  // resolved to tp by the layout check
 }
 
 TEST(ValidateTest, ParsesVtrainCsv) {

@@ -158,6 +158,23 @@ TEST(ExportTest, MegatronArgsCarryTheFrameworkOptions) {
             std::string::npos);
 }
 
+TEST(ExportTest, MegatronArgsAccountForTheEndsWhenStagesExceedLayers) {
+  // DeepSeek-V3's 61 layers on 63 = 9 x 7 virtual stages: the embedding and the loss fill a
+  // stage each, which Megatron-LM spells with the two --account-for flags. At 61 stages or
+  // fewer they are not written.
+  PlanResult plan;
+  plan.arch = laws::FindPreset("deepseek-v3")->arch;
+  plan.best.has_layout = true;
+  plan.best.layout.pp = 9;
+  plan.best.layout.vpp = 7;
+  const char* flags =
+      "--account-for-embedding-in-pipeline-split\n--account-for-loss-in-pipeline-split\n";
+  EXPECT_NE(ExportMegatronArgs(plan).find(flags), std::string::npos) << ExportMegatronArgs(plan);
+  plan.best.layout.pp = 61;
+  plan.best.layout.vpp = 1;
+  EXPECT_EQ(ExportMegatronArgs(plan).find("--account-for"), std::string::npos);
+}
+
 TEST(ExportTest, HfConfigImportsBackToTheSameArchitecture) {
   std::vector<SweepSpace> spaces = {*BuiltinSpace("default"), *BuiltinSpace("deepseek"),
                                     *BuiltinSpace("dense")};
