@@ -152,7 +152,8 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   return layout;
 }
 
-const std::set<std::string> kOptionKeys = {"dispatcher", "moe_a2a_overlap", "flash_attention"};
+const std::set<std::string> kOptionKeys = {"dispatcher", "moe_a2a_overlap", "flash_attention",
+                                           "cuda_graphs"};
 
 // The framework options a source publishes with a run (sim/sim_options.h).
 Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
@@ -168,7 +169,8 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
                      fmt::format("expected \"alltoall\" or \"deepep\", got \"{}\"", *dispatcher));
   }
   for (auto [key, target] : {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
-                             std::pair{"flash_attention", &options.flash_attention}}) {
+                             std::pair{"flash_attention", &options.flash_attention},
+                             std::pair{"cuda_graphs", &options.cuda_graphs}}) {
     auto value = OptBool(object, key, file, path);
     if (!value) return value.error();
     if (value->has_value()) *target = **value;
@@ -720,7 +722,7 @@ std::string ValidationMarkdown(const ValidationReport& report) {
                                  : fmt::format(" and `{}`", report.vtrain_file));
   md +=
       "**These are in-sample errors.** The hardware presets' efficiencies were fitted to these "
-      "same runs by `moeplan validate --fit` (10 global parameters: GEMM efficiency per GPU "
+      "same runs by `moeplan validate --fit` (11 global parameters: GEMM efficiency per GPU "
       "generation, grouped-GEMM ratio, FP8 scale, attention scale, host time per kernel and per "
       "step, two link efficiencies; calibration/end_to_end_fit.h); nothing is tuned per row. "
       "The held-out errors of that fit (cross-validated by model) are in the section 'End-to-end "

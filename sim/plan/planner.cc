@@ -338,6 +338,7 @@ std::string ExportMegatronArgs(const PlanResult& p) {
     arg("--moe-grouped-gemm");
   }
   arg(fmt::format("--vocab-size {}", a.vocab_size));
+  if (p.framework.cuda_graphs) arg("--cuda-graph-impl transformer_engine");
   if (p.best.has_layout) {
     arg(fmt::format("--tensor-model-parallel-size {}", l.tp));
     if (l.SequenceParallel()) arg("--sequence-parallel");

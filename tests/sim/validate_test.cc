@@ -99,7 +99,8 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   json file = TinyRuns();
   file["runs"][0]["layout"]["recompute"] = "selective";
   file["runs"][0]["layout"]["recompute_modules"] = {"layernorm", "mlp"};
-  file["runs"][0]["sim_options"] = {{"dispatcher", "deepep"}, {"moe_a2a_overlap", true}};
+  file["runs"][0]["sim_options"] = {
+      {"dispatcher", "deepep"}, {"moe_a2a_overlap", true}, {"cuda_graphs", true}};
   auto runs = ParsePublishedRuns(file, "tiny.json");
   ASSERT_TRUE(runs.ok()) << runs.error().message;
   const PublishedRun& run = (*runs)[0];
@@ -107,6 +108,8 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
             ModuleBit(RecomputeModule::kLayerNorm) | ModuleBit(RecomputeModule::kMlp));
   EXPECT_EQ(run.options.dispatcher, Dispatcher::kDeepEp);
   EXPECT_TRUE(run.options.moe_a2a_overlap);
+  EXPECT_TRUE(run.options.cuda_graphs);
+  EXPECT_TRUE(run.options.flash_attention);  // not given: the default
   // The row's layout text names the modules.
   EXPECT_NE(EvaluatePublishedRun(run).layout.find("rc=selective(layernorm+mlp)"),
             std::string::npos);

@@ -153,6 +153,10 @@ TEST(ExportTest, MegatronArgsCarryTheFrameworkOptions) {
             std::string::npos)
       << args;
   EXPECT_EQ(args.find("alltoall"), std::string::npos) << args;
+  EXPECT_EQ(args.find("--cuda-graph-impl"), std::string::npos) << args;
+  plan.framework.cuda_graphs = true;
+  EXPECT_NE(ExportMegatronArgs(plan).find("--cuda-graph-impl transformer_engine\n"),
+            std::string::npos);
   plan.framework = {};
   EXPECT_NE(ExportMegatronArgs(plan).find("--moe-token-dispatcher-type alltoall\n"),
             std::string::npos);
