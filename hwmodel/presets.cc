@@ -251,37 +251,38 @@ Hardware Mi300x() {
 }
 
 // Efficiencies fitted to measured end-to-end training runs, not to kernels: `moeplan validate
-// --fit --vtrain ground_truth_single.csv` (calibration/end_to_end_fit.h) on 2026-11-23, over
-// the 129 published runs of sim/validation/published_runs.json and vTrain's 1,440 A100 steps.
+// --fit --vtrain ground_truth_single.csv` (calibration/end_to_end_fit.h) on 2026-11-24, over
+// the 158 published runs of sim/validation/published_runs.json and vTrain's 1,440 A100 steps.
 // The GEMM efficiency is fitted per GPU generation; the rest is shared. docs/validation.md
 // reports the fit's in-sample and cross-validated (by model) errors. A kernel profile
 // (`moeplan calibrate`) replaces these values for a device.
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.5973};
-constexpr GenerationFit kHopperFit{0.6419};
-constexpr GenerationFit kBlackwellFit{0.4952};
+constexpr GenerationFit kAmpereFit{0.5914};
+constexpr GenerationFit kHopperFit{0.6329};
+constexpr GenerationFit kBlackwellFit{0.4773};
+constexpr GenerationFit kBlackwellUltraFit{0.5847};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
   EfficiencyParams& e = h.efficiency;
   e.source = fit.gemm > 0.0 ? "fitted to published end-to-end runs (moeplan validate --fit, "
-                              "2026-11-23; docs/validation.md)"
+                              "2026-11-24; docs/validation.md)"
                             : "fitted to published end-to-end runs except GEMM efficiency "
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8143;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.7824;
   }
-  e.gemm.fp8_efficiency_scale = 0.9622;
+  e.gemm.fp8_efficiency_scale = 0.9959;
   const AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.6952);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.6952);
-  e.host.per_kernel = 77.30e-6;
-  e.host.per_step = 20.20e-3;
-  e.collective.scale_up.max_efficiency = 0.8717;
-  e.collective.scale_out.max_efficiency = 0.9629;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8084);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8084);
+  e.host.per_kernel = 77.20e-6;
+  e.host.per_step = 20.05e-3;
+  e.collective.scale_up.max_efficiency = 0.7564;
+  e.collective.scale_out.max_efficiency = 0.9932;
   return h;
 }
 
@@ -301,9 +302,8 @@ std::vector<HardwarePreset> BuildPresets() {
   add(WithFittedEfficiency(Mi300x(), kNoFit), {"mi300", "mi300x-oam"});
   add(WithFittedEfficiency(B200(), kBlackwellFit), {"hgx-b200", "dgx-b200", "b200-sxm"});
   add(WithFittedEfficiency(Gb200Nvl72(), kBlackwellFit), {"gb200", "nvl72", "gb200nvl72"});
-  // Blackwell Ultra: Blackwell's fitted efficiencies (no measured runs of it were fitted).
-  add(WithFittedEfficiency(B300(), kBlackwellFit), {"hgx-b300", "dgx-b300", "b300-sxm"});
-  add(WithFittedEfficiency(Gb300Nvl72(), kBlackwellFit), {"gb300", "gb300nvl72"});
+  add(WithFittedEfficiency(B300(), kBlackwellUltraFit), {"hgx-b300", "dgx-b300", "b300-sxm"});
+  add(WithFittedEfficiency(Gb300Nvl72(), kBlackwellUltraFit), {"gb300", "gb300nvl72"});
   return presets;
 }
 
