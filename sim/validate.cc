@@ -11,6 +11,7 @@
 
 #include "hwmodel/fleet_source.h"
 #include "laws/arch_json.h"
+#include "laws/hf_import.h"
 #include "laws/model_source.h"
 #include "sim/model_profile.h"
 #include "sim/simulate.h"
@@ -258,6 +259,15 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
     if (!it->is_object()) return PathError(file, "$.models", "expected an object");
     for (const auto& [name, value] : it->items()) {
       const std::string path = fmt::format("{}: $.models.{}", file, name);
+      // A model is a moeplan-arch object or, as downloaded, a Hugging Face config.json (which
+      // has "model_type" and no "format"); the run's own seq_len overrides either's default.
+      if (value.is_object() && !value.contains("format") && value.contains("model_type")) {
+        auto imported = laws::ImportHfConfig(value, path);
+        if (!imported) return imported.error();
+        imported->arch.name = name;
+        models.emplace(name, std::move(imported->arch));
+        continue;
+      }
       auto arch = laws::ArchFromJson(value, path);
       if (!arch) return arch.error();
       models.emplace(name, std::move(*arch));

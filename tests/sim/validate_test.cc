@@ -95,6 +95,31 @@ TEST(ValidateTest, BadRunsFilesNameFileAndPath) {
   EXPECT_NE(c.error().message.find("$.runs[0].model"), std::string::npos);
 }
 
+TEST(ValidateTest, ModelsMayBeHuggingFaceConfigs) {
+  // Meta-Llama-3-8B's config.json as published on Hugging Face (the count-relevant fields);
+  // the built-in llama-3-8b preset describes the same model, so the predictions must agree.
+  json file = TinyRuns();
+  file["models"]["my-llama"] = json::parse(R"({
+      "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+      "intermediate_size": 14336, "num_attention_heads": 32, "num_hidden_layers": 32,
+      "num_key_value_heads": 8, "vocab_size": 128256, "tie_word_embeddings": false,
+      "rms_norm_eps": 1e-05, "rope_theta": 500000.0, "max_position_embeddings": 8192})");
+  file["runs"][0]["model"] = "my-llama";
+  auto hf = ParsePublishedRuns(file, "hf.json");
+  ASSERT_TRUE(hf.ok()) << hf.error().message;
+  auto preset = ParsePublishedRuns(TinyRuns(), "tiny.json");
+  ASSERT_TRUE(preset.ok()) << preset.error().message;
+  const ValidationRow from_hf = EvaluatePublishedRun((*hf)[0]);
+  ASSERT_TRUE(from_hf.skip_reason.empty()) << from_hf.skip_reason;
+  EXPECT_DOUBLE_EQ(from_hf.predicted, EvaluatePublishedRun((*preset)[0]).predicted);
+  // An unsupported config names the file and the model's path.
+  file["models"]["my-llama"]["model_type"] = "no_such_family";
+  auto bad = ParsePublishedRuns(file, "hf.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("hf.json: $.models.my-llama"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   json file = TinyRuns();
   file["runs"][0]["layout"]["recompute"] = "selective";
