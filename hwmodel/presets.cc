@@ -259,10 +259,10 @@ Hardware Mi300x() {
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.5914};
-constexpr GenerationFit kHopperFit{0.6329};
-constexpr GenerationFit kBlackwellFit{0.4773};
-constexpr GenerationFit kBlackwellUltraFit{0.5847};
+constexpr GenerationFit kAmpereFit{0.5931};
+constexpr GenerationFit kHopperFit{0.6509};
+constexpr GenerationFit kBlackwellFit{0.4781};
+constexpr GenerationFit kBlackwellUltraFit{0.5899};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
@@ -273,16 +273,16 @@ Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.7824;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8265;
   }
-  e.gemm.fp8_efficiency_scale = 0.9959;
+  e.gemm.fp8_efficiency_scale = 0.9936;
   const AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8084);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8084);
-  e.host.per_kernel = 77.20e-6;
-  e.host.per_step = 20.05e-3;
-  e.collective.scale_up.max_efficiency = 0.7564;
-  e.collective.scale_out.max_efficiency = 0.9932;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8234);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8234);
+  e.host.per_kernel = 77.07e-6;
+  e.host.per_step = 20.10e-3;
+  e.collective.scale_up.max_efficiency = 0.6658;
+  e.collective.scale_out.max_efficiency = 0.9964;
   return h;
 }
 
