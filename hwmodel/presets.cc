@@ -141,6 +141,15 @@ Hardware Gb200Nvl72() {
   return h;
 }
 
+// Blackwell Ultra systems carry one 800 Gb/s ConnectX-8 SuperNIC per GPU -> 100 GB/s (derived).
+ScaleOutSpec Connectx8Network() {
+  ScaleOutSpec link;
+  link.technology = "InfiniBand XDR / Ethernet, one 800 Gb/s ConnectX-8 per GPU";
+  link.bandwidth = 100 * kGBps;
+  link.latency = kNetworkStepLatency;
+  return link;
+}
+
 // Blackwell Ultra. NVIDIA HGX B300 platform specifications, per 8 GPUs (sparse figures;
 // per GPU = platform / 8 / 2, derived): FP8 72 PF -> 4.5 PFLOP/s, FP16/BF16 36 PF -> 2.25,
 // TF32 18 PF -> 1.125; total memory 2.3 TB -> 288 GB HBM3e per GPU at 8 TB/s (NVIDIA
@@ -150,15 +159,16 @@ Hardware Gb200Nvl72() {
 // full implementation has 160 SMs; the number enabled in the product is not printed, so
 // B200's measured 148 SMs and 126 MB L2 are assumed (same die family).
 Hardware B300() {
-  Hardware h = HgxBase("b300",
-                       "NVIDIA B300 (HGX/DGX B300 Blackwell Ultra, 8 GPUs per node; "
-                       "NVIDIA HGX B300 specifications, DGX B300 datasheet)");
-  h.device = {"NVIDIA B300 288GB", 2250 * kTera, 4500 * kTera, 1125 * kTera,
-              288 * kGiB,          8000 * kGBps, 148,          126 * kMiB};
-  h.scale_up.technology = "NVLink 5 via NVSwitch, 1.8 TB/s bidirectional";
-  h.scale_up.bandwidth = 900 * kGBps;
-  h.scale_out.technology = "InfiniBand XDR / Ethernet, one 800 Gb/s ConnectX-8 per GPU";
-  h.scale_out.bandwidth = 100 * kGBps;
+  // The HGX B200 platform with Blackwell Ultra's memory, TF32 rate and NICs.
+  Hardware h = B200();
+  h.name = "b300";
+  h.description =
+      "NVIDIA B300 (HGX/DGX B300 Blackwell Ultra, 8 GPUs per node; NVIDIA HGX B300 "
+      "specifications, DGX B300 datasheet)";
+  h.device.name = "NVIDIA B300 288GB";
+  h.device.peak_flops_tf32 = 1125 * kTera;
+  h.device.hbm_bytes = 288 * kGiB;
+  h.scale_out = Connectx8Network();
   return h;
 }
 
@@ -168,25 +178,16 @@ Hardware B300() {
 // HBM3e 20.7 TB -> 288 GB per GPU, 576 TB/s -> 8 TB/s per GPU; NVLink 5 130 TB/s ->
 // 1.8 TB/s per GPU bidirectional -> 900 GB/s per direction, one 72-GPU NVLink domain;
 // 72 ConnectX-8 SuperNICs, one 800 Gb/s per GPU -> 100 GB/s (derived). A compute tray holds
-// 4 GPUs. SM count and L2 assumed equal to B300's (above).
+// 4 GPUs. SM count and L2 assumed equal to B300's (above). Otherwise a GB200 NVL72 rack.
 Hardware Gb300Nvl72() {
-  Hardware h = HgxBase("gb300-nvl72",
-                       "NVIDIA GB300 NVL72 (Blackwell Ultra, 72-GPU NVLink domain, 4 GPUs per "
-                       "compute tray; NVIDIA GB300 NVL72 datasheet)");
-  h.device = {"NVIDIA GB300 (Blackwell Ultra GPU, NVL72)",
-              2500 * kTera,
-              5000 * kTera,
-              1250 * kTera,
-              288 * kGiB,
-              8000 * kGBps,
-              148,
-              126 * kMiB};
-  h.node.gpus_per_node = 4;
-  h.scale_up.technology = "NVLink 5 via NVLink Switch trays, 1.8 TB/s bidirectional, 72 GPUs";
-  h.scale_up.bandwidth = 900 * kGBps;
-  h.scale_up.domain_size = 72;
-  h.scale_out.technology = "InfiniBand XDR / Ethernet, one 800 Gb/s ConnectX-8 per GPU";
-  h.scale_out.bandwidth = 100 * kGBps;
+  Hardware h = Gb200Nvl72();
+  h.name = "gb300-nvl72";
+  h.description =
+      "NVIDIA GB300 NVL72 (Blackwell Ultra, 72-GPU NVLink domain, 4 GPUs per compute tray; "
+      "NVIDIA GB300 NVL72 datasheet)";
+  h.device.name = "NVIDIA GB300 (Blackwell Ultra GPU, NVL72)";
+  h.device.hbm_bytes = 288 * kGiB;
+  h.scale_out = Connectx8Network();
   return h;
 }
 
