@@ -28,10 +28,10 @@ using testing::IdealHardware;
 using testing::MakeLayout;
 using testing::TinyDense;
 
-// One decoder layer and the LM head per micro-batch (tests/sim/step_estimate_test.cc).
-constexpr double kLayer = 3 * 402653184.0 / 0.5e15 + 33685504.0 / 0.5e15 + 84213760.0 / 0.25e15;
-constexpr double kHead = 201326592.0 / 0.5e15;
-constexpr double kLayerWeightGrad = 402653184.0 / 0.5e15;
+// One decoder layer and the LM head per micro-batch (derived in tests/sim/sim_test_support.h).
+constexpr double kLayer = testing::kTinyDenseLayerSeconds;
+constexpr double kHead = testing::kTinyDenseHeadSeconds;
+constexpr double kLayerWeightGrad = testing::kTinyLayerGemmForwardFlops / 0.5e15;
 constexpr double kSend = 256.0 * 256 * 2 / 100e9;  // one activation over the 100 GB/s link
 constexpr double kRel = 1e-9;
 

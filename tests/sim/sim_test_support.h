@@ -64,6 +64,18 @@ inline laws::MoeArch TinyDense() {
   return arch;
 }
 
+/// TinyDense on IdealHardware, one decoder layer and one micro-batch, by hand (only FLOPs cost
+/// time there): GEMMs forward 2 x 256 tokens x (256 x 768 + 256 x 256 + 256 x 1024 + 1024 x 256)
+/// = 402,653,184 FLOPs at 0.5e15 FLOP/s, backward twice that; attention forward
+/// 2 x 4 heads x (256 x 257 / 2) pairs x 128 = 33,685,504 FLOPs at 0.5e15, backward 2.5x =
+/// 84,213,760 at 0.25e15; LM head 3 x 2 x 256 x 512 x 256 = 201,326,592 FLOPs at 0.5e15.
+inline constexpr double kTinyLayerGemmForwardFlops = 402653184.0;
+/// Forward + backward of one TinyDense layer, seconds.
+inline constexpr double kTinyDenseLayerSeconds =
+    3 * kTinyLayerGemmForwardFlops / 0.5e15 + 33685504.0 / 0.5e15 + 84213760.0 / 0.25e15;
+/// The LM head's forward + backward, seconds (last stage only).
+inline constexpr double kTinyDenseHeadSeconds = 201326592.0 / 0.5e15;
+
 /// A tiny MoE: d = 256, 2 layers, 4 heads, 8 experts of width 512 (SwiGLU), top-2, S = 512.
 inline laws::MoeArch TinyMoe() {
   laws::MoeArch arch = GptArch(256, 4, 512, 2);

@@ -27,8 +27,8 @@ using testing::IdealHardware;
 using testing::MakeLayout;
 using testing::TinyDense;
 
-constexpr double kLayer = 3 * 402653184.0 / 0.5e15 + 33685504.0 / 0.5e15 + 84213760.0 / 0.25e15;
-constexpr double kHead = 201326592.0 / 0.5e15;
+constexpr double kLayer = testing::kTinyDenseLayerSeconds;
+constexpr double kHead = testing::kTinyDenseHeadSeconds;
 constexpr double kParams = 3410176.0;  // 4 x 786,944 + embedding 131,072 + head and norm 131,328
 constexpr double kRel = 1e-9;
 
