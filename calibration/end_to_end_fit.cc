@@ -49,7 +49,7 @@ void ScaleAttention(double scale, GpuGeneration, hw::EfficiencyParams& e) {
 
 // The solver's parameter order; Bounds, FromValues, Apply and ToJson all read this table.
 // Apply runs it in order: the grouped ratio follows the GEMM entries it multiplies.
-constexpr std::array<ParamSpec, 11> kParams = {{
+constexpr std::array<ParamSpec, 12> kParams = {{
     {"efficiency.gemm.compute_efficiency (Ampere)", 0.3, 1.0, false, &EndToEndParams::gemm_ampere,
      [](double v, GpuGeneration g, hw::EfficiencyParams& e) {
        SetGemm(v, g, GpuGeneration::kAmpere, e);
@@ -100,6 +100,9 @@ constexpr std::array<ParamSpec, 11> kParams = {{
        e.collective.scale_out.max_efficiency = v;
      },
      "scale_out_max_efficiency", nullptr, -kInf, 0.99},
+    {"efficiency.collective.ep_overlap_cost", 0.0, 1.0, false, &EndToEndParams::ep_overlap_cost,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.collective.ep_overlap_cost = v; },
+     "ep_overlap_cost", nullptr, 0.01, 0.99},
 }};
 
 std::vector<BoundedParam> Bounds(const EndToEndParams& start) {
@@ -248,6 +251,20 @@ nlohmann::ordered_json EndToEndFit::ToJson() const {
                            {"published_dense", errors(cv_dense)},
                            {"published_moe", errors(cv_moe)},
                            {"vtrain", errors(cv_vtrain)}};
+  // JSON has no NaN: a rejected case or one without a held-out prediction is null.
+  auto fraction = [](double x) {
+    return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
+  };
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const CaseError& c : case_errors) {
+    list.push_back({{"id", c.id},
+                    {"source", c.source},
+                    {"model", c.model},
+                    {"moe", c.moe},
+                    {"in_sample_error", fraction(c.in_sample)},
+                    {"held_out_error", fraction(c.held_out)}});
+  }
+  j["cases"] = std::move(list);
   return j;
 }
 
@@ -285,11 +302,17 @@ Result<EndToEndFit> FitEndToEnd(const std::vector<sim::ValidationCase>& cases,
   fit.cases_total = static_cast<int64_t>(cases.size());
   fit.params = fitted->first;
   fit.summary = std::move(fitted->second);
-  const Groups in_sample = GroupErrors(LogErrors(all, fit.params), all);
+  const std::vector<double> in_sample_log = LogErrors(all, fit.params);
+  const Groups in_sample = GroupErrors(in_sample_log, all);
   fit.published = in_sample.published;
   fit.dense = in_sample.dense;
   fit.moe = in_sample.moe;
   fit.vtrain = in_sample.vtrain;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (IsVtrain(*all[i])) continue;
+    fit.case_errors.push_back(
+        {all[i]->id, all[i]->source, all[i]->model, all[i]->moe, std::expm1(in_sample_log[i])});
+  }
 
   if (options.folds >= 2) {
     fit.folds = options.folds;
@@ -317,6 +340,10 @@ Result<EndToEndFit> FitEndToEnd(const std::vector<sim::ValidationCase>& cases,
       for (size_t k = 0; k < test.size(); ++k) held_out[test_index[k]] = errors[k];
     }
     const Groups cv = GroupErrors(held_out, all);
+    size_t published = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (!IsVtrain(*all[i])) fit.case_errors[published++].held_out = std::expm1(held_out[i]);
+    }
     fit.cv_published = cv.published;
     fit.cv_dense = cv.dense;
     fit.cv_moe = cv.moe;

@@ -10,7 +10,9 @@
 ///     Blackwell B200/GB200) -- grouped_compute_efficiency follows it by a fitted ratio;
 ///   gemm.fp8_efficiency_scale; an attention-efficiency scale (forward and backward together);
 ///   host.per_kernel and host.per_step (hw::HostParams); the maximum bus efficiency of the
-///   scale-up and scale-out tiers.
+///   scale-up and scale-out tiers; the cost of overlapped EP all-to-all
+///   (collective.ep_overlap_cost: only runs with --overlap-moe-expert-parallel-comm or
+///   --moe-shared-expert-overlap see it).
 ///
 /// Objective: the robust Levenberg-Marquardt of calibration/robust_lm.h on residuals
 /// log(predicted / measured) (Huber, scale 0.1 by default); vTrain cases are weighted so that
@@ -28,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -61,6 +64,7 @@ struct EndToEndParams {
   double host_per_step = 0.0;
   double scale_up_efficiency = 0.8;
   double scale_out_efficiency = 0.9;
+  double ep_overlap_cost = 0.2;  ///< efficiency.collective.ep_overlap_cost
 
   /// `base` with these parameters applied (GEMM efficiency only for fitted generations).
   hw::Hardware Apply(const hw::Hardware& base) const;
@@ -89,6 +93,17 @@ struct FitErrors {
   double mean_abs = 0.0;
 };
 
+/// One published run's errors (relative, predicted / measured - 1, in the run's own metric).
+struct CaseError {
+  std::string id;
+  std::string source;
+  std::string model;
+  bool moe = false;
+  double in_sample = 0.0;  ///< with the fitted parameters; NaN where the simulator rejects it
+  /// Predicted by the fold that held the run's model out; NaN without cross-validation.
+  double held_out = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct EndToEndFit {
   EndToEndParams params;
   SolverSummary summary;
@@ -99,6 +114,10 @@ struct EndToEndFit {
   FitErrors cv_published, cv_dense, cv_moe, cv_vtrain;
   int folds = 0;
   int64_t cases_total = 0;  ///< cases given to FitEndToEnd
+  /// Every published (non-vTrain) case in input order, so a reader can see which runs the
+  /// held-out medians hide (vTrain's 1,440 steps are only summarised).
+  std::vector<CaseError> case_errors;
+  /// JSON; "cases" lists case_errors (errors as fractions, null where NaN).
   nlohmann::ordered_json ToJson() const;
 
   /// This fit as the "calibration" record of a hardware file (hw::CalibrationRecord): tool

@@ -78,6 +78,10 @@ Status LinkEfficiency::Validate(std::string_view path) const {
 }
 
 Status CollectiveParams::Validate() const {
+  if (!std::isfinite(ep_overlap_cost) || ep_overlap_cost < 0.0 || ep_overlap_cost > 1.0) {
+    return FieldError("efficiency.collective.ep_overlap_cost", "a number in [0, 1]",
+                      ep_overlap_cost);
+  }
   return FirstError({CheckNonNegative(call_overhead, "efficiency.collective.call_overhead"),
                      scale_up.Validate("efficiency.collective.scale_up"),
                      scale_out.Validate("efficiency.collective.scale_out")});

@@ -104,6 +104,13 @@ struct CollectiveParams {
   double call_overhead = 8.4e-6;
   LinkEfficiency scale_up{0.80, 4.0 * 1024 * 1024};   ///< NVLink / xGMI tier
   LinkEfficiency scale_out{0.90, 4.0 * 1024 * 1024};  ///< InfiniBand / RoCE tier
+  /// Share of every second of expert-parallel all-to-all hidden behind compute (Megatron
+  /// --overlap-moe-expert-parallel-comm, --moe-shared-expert-overlap) that still lengthens the
+  /// step, in [0, 1]; 0 = a perfect overlap, 1 = none. The overlapped dispatch and combine
+  /// kernels take SMs and HBM bandwidth from the GEMMs they run beside, and the 1F1B overlap
+  /// only pairs micro-batches in the pipeline's steady state. Uncalibrated default: DeepEP's
+  /// kernels run on 24 SMs (its README's Buffer.set_num_sms(24)), 18% of an H100's 132.
+  double ep_overlap_cost = 0.2;
 
   [[nodiscard]] Status Validate() const;
   bool operator==(const CollectiveParams&) const = default;

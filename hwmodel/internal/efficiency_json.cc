@@ -68,9 +68,11 @@ LinkEfficiency ReadLink(const JsonObject& o, const LinkEfficiency& defaults) {
 }
 
 CollectiveParams ReadCollective(const JsonObject& o) {
-  o.RejectUnknownKeys({"call_overhead", "scale_up", "scale_out"});
+  o.RejectUnknownKeys({"call_overhead", "scale_up", "scale_out", "ep_overlap_cost"});
   CollectiveParams p;
   p.call_overhead = ReadNumberOr(o, "call_overhead", kNonNegative, p.call_overhead);
+  p.ep_overlap_cost =
+      ReadNumberOr(o, "ep_overlap_cost", NumberRange::kUnitInterval, p.ep_overlap_cost);
   if (auto up = o.OptionalObject("scale_up")) p.scale_up = ReadLink(*up, p.scale_up);
   if (auto out = o.OptionalObject("scale_out")) p.scale_out = ReadLink(*out, p.scale_out);
   return p;
@@ -123,7 +125,8 @@ nlohmann::ordered_json EfficiencyToJson(const EfficiencyParams& e) {
   const CollectiveParams& c = e.collective;
   j["collective"] = {{"call_overhead", c.call_overhead},
                      {"scale_up", LinkToJson(c.scale_up)},
-                     {"scale_out", LinkToJson(c.scale_out)}};
+                     {"scale_out", LinkToJson(c.scale_out)},
+                     {"ep_overlap_cost", c.ep_overlap_cost}};
   j["host"] = {{"per_kernel", e.host.per_kernel}, {"per_step", e.host.per_step}};
   return j;
 }

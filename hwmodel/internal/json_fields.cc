@@ -15,6 +15,8 @@ const char* Expected(NumberRange range) {
       return "a number >= 0";
     case NumberRange::kFraction:
       return "a fraction in (0, 1]";
+    case NumberRange::kUnitInterval:
+      return "a number in [0, 1]";
   }
   return "a number";
 }
@@ -28,6 +30,8 @@ bool InRange(double value, NumberRange range) {
       return value >= 0.0;
     case NumberRange::kFraction:
       return value > 0.0 && value <= 1.0;
+    case NumberRange::kUnitInterval:
+      return value >= 0.0 && value <= 1.0;
   }
   return false;
 }

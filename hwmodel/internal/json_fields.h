@@ -14,9 +14,10 @@
 namespace moeplan::hw::internal {
 
 enum class NumberRange : unsigned char {
-  kPositive,     ///< finite and > 0 (bandwidths, peaks)
-  kNonNegative,  ///< finite and >= 0 (latencies, overheads, ramp midpoints)
-  kFraction,     ///< in (0, 1] (efficiencies)
+  kPositive,      ///< finite and > 0 (bandwidths, peaks)
+  kNonNegative,   ///< finite and >= 0 (latencies, overheads, ramp midpoints)
+  kFraction,      ///< in (0, 1] (efficiencies)
+  kUnitInterval,  ///< in [0, 1] (shares that may be zero)
 };
 
 /// The number at `key`; missing, non-numeric or out-of-range values throw InputError.

@@ -190,6 +190,13 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
   if (ep > 1) {
     const double a2a_bytes = row_bytes * std::max(received, routed);
     const double seconds = DispatchSeconds(c, routed, received, row_bytes);
+    // An overlapped all-to-all is not free: each second of it hidden behind compute still
+    // costs ep_overlap_cost seconds (contention for SMs and HBM; unpaired micro-batches), so
+    // the exposed time is a2a - (1 - cost) x min(a2a, compute beside it).
+    const double a2a = 2.0 * seconds;  // dispatch + combine
+    const double keep = 1.0 - c.hardware->efficiency.collective.ep_overlap_cost;
+    hide_f = keep * std::min(a2a, hide_f);
+    hide_b = keep * std::min(a2a, hide_b);
     const char* what =
         c.options->dispatcher == Dispatcher::kDeepEp ? "deepep dispatch/combine" : "all_to_all";
     e.CommSeconds("dispatch+combine_a2a", CommKind::kExpertAllToAll, Phase::kForward, seconds,

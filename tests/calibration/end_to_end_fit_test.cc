@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "hwmodel/fleet_source.h"
 #include "laws/presets.h"
 
@@ -100,6 +104,38 @@ TEST(EndToEndFitTest, CrossValidationPredictsEveryHeldOutRun) {
   // measured), against 0% in sample.
   EXPECT_LT(fit->cv_published.median_abs, 0.10);
   EXPECT_GT(fit->cv_published.median_abs, fit->published.median_abs);
+
+  // Every run is listed with both errors, in input order, and the listed held-out errors are
+  // the ones the summary's median is taken over (15 cases: the median is the 8th smallest).
+  ASSERT_EQ(fit->case_errors.size(), cases.size());
+  std::vector<double> in_sample, held_out;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(fit->case_errors[i].id, cases[i].id);
+    EXPECT_EQ(fit->case_errors[i].moe, cases[i].moe);
+    ASSERT_TRUE(std::isfinite(fit->case_errors[i].in_sample)) << cases[i].id;
+    ASSERT_TRUE(std::isfinite(fit->case_errors[i].held_out)) << cases[i].id;
+    in_sample.push_back(std::abs(fit->case_errors[i].in_sample));
+    held_out.push_back(std::abs(fit->case_errors[i].held_out));
+  }
+  std::nth_element(in_sample.begin(), in_sample.begin() + 7, in_sample.end());
+  std::nth_element(held_out.begin(), held_out.begin() + 7, held_out.end());
+  EXPECT_NEAR(in_sample[7], fit->published.median_abs, 1e-12);
+  EXPECT_NEAR(held_out[7], fit->cv_published.median_abs, 1e-12);
+  const nlohmann::ordered_json json = fit->ToJson();
+  ASSERT_EQ(json.at("cases").size(), cases.size());
+  EXPECT_EQ(json.at("cases")[0].at("id"), cases[0].id);
+  EXPECT_TRUE(json.at("cases")[0].at("held_out_error").is_number());
+}
+
+TEST(EndToEndFitTest, WithoutCrossValidationHeldOutErrorsAreNull) {
+  const std::vector<sim::ValidationCase> cases = SyntheticCases();
+  EndToEndFitOptions options;
+  options.folds = 0;
+  Result<EndToEndFit> fit = FitEndToEnd(cases, options);
+  ASSERT_TRUE(fit.ok()) << fit.error().message;
+  ASSERT_EQ(fit->case_errors.size(), cases.size());
+  EXPECT_TRUE(std::isnan(fit->case_errors[0].held_out));
+  EXPECT_TRUE(fit->ToJson().at("cases")[0].at("held_out_error").is_null());
 }
 
 TEST(EndToEndFitTest, NoCasesIsAnError) {

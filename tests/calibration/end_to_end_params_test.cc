@@ -1,5 +1,5 @@
 //===- tests/calibration/end_to_end_params_test.cc - Parameters and record of a fit -===//
-/// The eleven end-to-end parameters as the fit writes them: into hardware (Apply), into JSON
+/// The twelve end-to-end parameters as the fit writes them: into hardware (Apply), into JSON
 /// (ToJson, whose layout `moeplan validate --fit` prints), and the hw::CalibrationRecord of a
 /// fit. Expected values are worked out by hand from the parameter definitions in
 /// calibration/end_to_end_fit.h and the efficiency defaults in hwmodel/efficiency.h
@@ -27,6 +27,7 @@ EndToEndParams Sample() {
   p.host_per_step = 0.01;
   p.scale_up_efficiency = 0.85;
   p.scale_out_efficiency = 0.7;
+  p.ep_overlap_cost = 0.4;
   return p;
 }
 
@@ -42,7 +43,8 @@ TEST(EndToEndParamsTest, ApplySetsTheGenerationsGemmAndEveryGlobalParameter) {
   EXPECT_DOUBLE_EQ(e.host.per_step, 0.01);
   EXPECT_DOUBLE_EQ(e.collective.scale_up.max_efficiency, 0.85);
   EXPECT_DOUBLE_EQ(e.collective.scale_out.max_efficiency, 0.7);
-  // Fields outside the eleven are the preset's.
+  EXPECT_DOUBLE_EQ(e.collective.ep_overlap_cost, 0.4);
+  // Fields outside the twelve are the preset's.
   EXPECT_EQ(e.memory, h100.efficiency.memory);
   EXPECT_EQ(e.gemm.k_half, h100.efficiency.gemm.k_half);
 
@@ -81,7 +83,8 @@ TEST(EndToEndParamsTest, ToJsonLayout) {
                                   "blackwell_ultra": 0.58},
       "grouped_over_dense_gemm_efficiency": 0.5, "fp8_efficiency_scale": 0.9,
       "attention_efficiency_scale": 1.5, "host_per_kernel_s": 3e-05, "host_per_step_s": 0.01,
-      "scale_up_max_efficiency": 0.85, "scale_out_max_efficiency": 0.7})");
+      "scale_up_max_efficiency": 0.85, "scale_out_max_efficiency": 0.7,
+      "ep_overlap_cost": 0.4})");
   EXPECT_EQ(Sample().ToJson().dump(), expected.dump());  // same keys, values and order
 }
 

@@ -144,6 +144,15 @@ TEST(HardwareJsonTest, OutOfRangeValuesNameFileAndPath) {
                 "(0, 1], got 1.5"));
   EXPECT_THAT(ErrorOf(FromText(OnH100(R"("scale_up": {"latency": -1e-6})"))),
               HasSubstr("field 'scale_up.latency': expected a number >= 0, got -1e-06"));
+  // A share that may be zero (a perfect overlap) but not above one.
+  EXPECT_THAT(
+      ErrorOf(FromText(OnH100(R"("efficiency": {"collective": {"ep_overlap_cost": 1.2}})"))),
+      HasSubstr("calib.json: field 'efficiency.collective.ep_overlap_cost': expected a number in "
+                "[0, 1], got 1.2"));
+  Result<Hardware> zero =
+      FromText(OnH100(R"("efficiency": {"collective": {"ep_overlap_cost": 0}})"));
+  ASSERT_TRUE(zero.ok()) << ErrorOf(zero);
+  EXPECT_EQ(zero->efficiency.collective.ep_overlap_cost, 0.0);
 }
 
 TEST(HardwareJsonTest, CrossFieldChecksNameFileAndPath) {

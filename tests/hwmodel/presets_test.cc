@@ -93,7 +93,7 @@ TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
     EXPECT_TRUE(preset.hardware.Validate().ok()) << preset.hardware.Validate().message();
     EXPECT_EQ(preset.name, preset.hardware.name);
     // The presets carry the end-to-end fit of docs/validation.md and say so; the fit touches
-    // only its eleven parameters, every other efficiency keeps its uncalibrated default.
+    // only its twelve parameters, every other efficiency keeps its uncalibrated default.
     EfficiencyParams e = preset.hardware.efficiency;
     EXPECT_NE(e.source.find("fitted to published end-to-end runs"), std::string::npos) << e.source;
     const EfficiencyParams defaults;
@@ -106,6 +106,7 @@ TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
     e.host = defaults.host;
     e.collective.scale_up.max_efficiency = defaults.collective.scale_up.max_efficiency;
     e.collective.scale_out.max_efficiency = defaults.collective.scale_out.max_efficiency;
+    e.collective.ep_overlap_cost = defaults.collective.ep_overlap_cost;
     EXPECT_EQ(e, defaults);
     // Every description cites its spec sheet.
     const std::string& text = preset.hardware.description;

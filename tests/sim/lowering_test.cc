@@ -67,6 +67,27 @@ TEST(LoweringTest, AllToAllVolumePerMoeLayerByHand) {
   EXPECT_NEAR(l.model.layers[0].comm[kind], 4 * one, 1e-15);
 }
 
+TEST(LoweringTest, OverlappedAllToAllStillCostsItsOverlapShare) {
+  // With --overlap-moe-expert-parallel-comm the dispatch and combine hide behind the layer's
+  // compute, but every hidden second still costs ep_overlap_cost seconds (SM and HBM
+  // contention): exposed = a2a - (1 - cost) x hidden, where `hidden` is what a perfect overlap
+  // (cost 0) hides. cost 1 is no overlap at all.
+  hw::Hardware hardware = hw::testing::ToyHardware();
+  SimOptions options;
+  options.moe_a2a_overlap = true;
+  auto a2a = [&](double cost) {
+    hardware.efficiency.collective.ep_overlap_cost = cost;
+    const Lowered l = Lower(TinyMoe(), MakeLayout(1, 1, 4, 1, 0), hardware, 4, options);
+    return FindOp(l.ops, "moe", "dispatch+combine_a2a", Phase::kForward);
+  };
+  const OpRecord perfect = a2a(0.0);
+  const double hidden = perfect.time - perfect.exposed;
+  ASSERT_GT(hidden, 0.0);
+  EXPECT_NEAR(a2a(1.0).exposed, perfect.time, 1e-15);
+  EXPECT_NEAR(a2a(0.6).exposed, perfect.time - 0.4 * hidden, 1e-15);
+  EXPECT_NEAR(a2a(0.6).time, perfect.time, 1e-15);  // the transfer itself is unchanged
+}
+
 TEST(LoweringTest, DeepEpCrossesTheNetworkOncePerDestinationDomain) {
   // Toy fabric with 4-GPU domains: ep = 8 spans 2 domains of 4. Per GPU: 512 tokens x 2 copies
   // of 512-byte rows.
