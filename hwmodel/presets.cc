@@ -253,17 +253,17 @@ Hardware Mi300x() {
 
 // Efficiencies fitted to measured end-to-end training runs, not to kernels: `moeplan validate
 // --fit --vtrain ground_truth_single.csv` (calibration/end_to_end_fit.h) on 2026-11-24, over
-// the 158 published runs of sim/validation/published_runs.json and vTrain's 1,440 A100 steps.
+// the 177 published runs of sim/validation/published_runs.json and vTrain's 1,440 A100 steps.
 // The GEMM efficiency is fitted per GPU generation; the rest is shared. docs/validation.md
 // reports the fit's in-sample and cross-validated (by model) errors. A kernel profile
 // (`moeplan calibrate`) replaces these values for a device.
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.5931};
-constexpr GenerationFit kHopperFit{0.6509};
-constexpr GenerationFit kBlackwellFit{0.4781};
-constexpr GenerationFit kBlackwellUltraFit{0.5899};
+constexpr GenerationFit kAmpereFit{0.5898};
+constexpr GenerationFit kHopperFit{0.6464};
+constexpr GenerationFit kBlackwellFit{0.4676};
+constexpr GenerationFit kBlackwellUltraFit{0.5904};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
@@ -274,16 +274,17 @@ Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8265;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8279;
   }
-  e.gemm.fp8_efficiency_scale = 0.9936;
+  e.gemm.fp8_efficiency_scale = 0.9973;
   const AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8234);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8234);
-  e.host.per_kernel = 77.07e-6;
-  e.host.per_step = 20.10e-3;
-  e.collective.scale_up.max_efficiency = 0.6658;
-  e.collective.scale_out.max_efficiency = 0.9964;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8570);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8570);
+  e.host.per_kernel = 77.43e-6;
+  e.host.per_step = 19.47e-3;
+  e.collective.scale_up.max_efficiency = 0.6594;
+  e.collective.scale_out.max_efficiency = 0.9973;
+  e.collective.ep_overlap_cost = 0.0921;
   return h;
 }
 
