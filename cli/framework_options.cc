@@ -8,9 +8,10 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
                   "Expert capacity factor (tokens beyond it are dropped); 0 = dropless")
       ->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--dispatcher", args.dispatcher,
-                  "MoE token dispatch: alltoall (Megatron's alltoall dispatcher) or deepep (one "
-                  "network crossing per destination node, NVLink forwarding)")
-      ->check(CLI::IsMember({"alltoall", "deepep"}))
+                  "MoE token dispatch: alltoall (Megatron's alltoall dispatcher), deepep or "
+                  "hybridep (flex dispatcher: one network crossing per destination node, NVLink "
+                  "forwarding)")
+      ->check(CLI::IsMember({"alltoall", "deepep", "hybridep"}))
       ->capture_default_str();
   cmd->add_flag("--tp-comm-overlap", args.tp_comm_overlap,
                 "Overlap TP communication with GEMMs (Megatron --tp-comm-overlap)");
@@ -28,8 +29,9 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
   options.capacity_factor = args.capacity_factor;
-  options.dispatcher =
-      args.dispatcher == "deepep" ? sim::Dispatcher::kDeepEp : sim::Dispatcher::kAllToAll;
+  options.dispatcher = args.dispatcher == "deepep"     ? sim::Dispatcher::kDeepEp
+                       : args.dispatcher == "hybridep" ? sim::Dispatcher::kHybridEp
+                                                       : sim::Dispatcher::kAllToAll;
   options.tp_comm_overlap = args.tp_comm_overlap;
   options.moe_a2a_overlap = args.moe_a2a_overlap;
   options.shared_expert_overlap = args.shared_expert_overlap;

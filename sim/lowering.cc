@@ -80,7 +80,15 @@ void SetReserves(const ModelProfile& profile, LoweredModel& lowered) {
 }  // namespace
 
 const char* ToString(Dispatcher dispatcher) {
-  return dispatcher == Dispatcher::kDeepEp ? "deepep" : "alltoall";
+  switch (dispatcher) {
+    case Dispatcher::kAllToAll:
+      return "alltoall";
+    case Dispatcher::kDeepEp:
+      return "deepep";
+    case Dispatcher::kHybridEp:
+      return "hybridep";
+  }
+  return "alltoall";
 }
 
 const char* ToString(OpClass op_class) {

@@ -23,6 +23,10 @@ enum class Dispatcher : uint8_t {
   /// crosses the scale-out network once per destination scale-up domain and is forwarded to
   /// its experts' GPUs over NVLink, the two phases overlapped.
   kDeepEp,
+  /// NVIDIA's HybridEP (--moe-token-dispatcher-type flex --moe-flex-dispatcher-backend
+  /// hybridep), a branch of DeepEP with the same two-tier route (RDMA once per destination
+  /// domain, then NVLink): the same cost model as kDeepEp, its own Megatron flags.
+  kHybridEp,
 };
 const char* ToString(Dispatcher dispatcher);
 

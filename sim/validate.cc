@@ -165,9 +165,12 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
   if (!dispatcher) return dispatcher.error();
   if (*dispatcher == "deepep") {
     options.dispatcher = Dispatcher::kDeepEp;
+  } else if (*dispatcher == "hybridep") {
+    options.dispatcher = Dispatcher::kHybridEp;
   } else if (!dispatcher->empty() && *dispatcher != "alltoall") {
-    return PathError(file, path + ".dispatcher",
-                     fmt::format("expected \"alltoall\" or \"deepep\", got \"{}\"", *dispatcher));
+    return PathError(
+        file, path + ".dispatcher",
+        fmt::format("expected \"alltoall\", \"deepep\" or \"hybridep\", got \"{}\"", *dispatcher));
   }
   for (auto [key, target] : {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
                              std::pair{"flash_attention", &options.flash_attention},

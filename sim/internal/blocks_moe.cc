@@ -93,8 +93,8 @@ double DispatchSeconds(const LowerContext& c, double routed, double received, do
   if (c.options->dispatcher == Dispatcher::kAllToAll || per_domain >= ep.size) {
     return hw::CollectiveTime(Collective::kAllToAll, row_bytes * copies, ep, hardware);
   }
-  // DeepEP: each token crosses the network once per remote domain holding one of its experts,
-  // then its copies are forwarded inside the domain over NVLink; the phases overlap.
+  // DeepEP and HybridEP: each token crosses the network once per remote domain holding one of
+  // its experts, then its copies are forwarded inside the domain over NVLink; the phases overlap.
   const laws::MoeSpec& moe = c.arch->moe;
   const int64_t domains = ep.size / per_domain;
   const double remote =
@@ -198,7 +198,10 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
     hide_f = keep * std::min(a2a, hide_f);
     hide_b = keep * std::min(a2a, hide_b);
     const char* what =
-        c.options->dispatcher == Dispatcher::kDeepEp ? "deepep dispatch/combine" : "all_to_all";
+        c.options->dispatcher == Dispatcher::kAllToAll
+            ? "all_to_all"
+            : (c.options->dispatcher == Dispatcher::kDeepEp ? "deepep dispatch/combine"
+                                                            : "hybridep dispatch/combine");
     e.CommSeconds("dispatch+combine_a2a", CommKind::kExpertAllToAll, Phase::kForward, seconds,
                   a2a_bytes, what, hide_f, 2);
     e.CommSeconds("dispatch+combine_a2a", CommKind::kExpertAllToAll, Phase::kBackwardInput, seconds,

@@ -325,6 +325,9 @@ std::string ExportMegatronArgs(const PlanResult& p) {
     if (p.framework.dispatcher == sim::Dispatcher::kDeepEp) {
       arg("--moe-token-dispatcher-type flex");
       arg("--moe-enable-deepep");
+    } else if (p.framework.dispatcher == sim::Dispatcher::kHybridEp) {
+      arg("--moe-token-dispatcher-type flex");
+      arg("--moe-flex-dispatcher-backend hybridep");
     } else {
       arg("--moe-token-dispatcher-type alltoall");
     }

@@ -158,7 +158,7 @@ TEST_F(PlanCliTest, MegatronExportNamesOnlyTheModulesTheModelHas) {
   EXPECT_EQ(args.find("moe_act"), std::string::npos) << args;
   const CliResult bad = RunMoeplan("plan --compute 6e18 --fixed-mfu 0.5 --dispatcher nccl");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("--dispatcher: nccl not in {alltoall,deepep}"), std::string::npos)
+  EXPECT_NE(bad.err.find("--dispatcher: nccl not in {alltoall,deepep,hybridep}"), std::string::npos)
       << bad.err;
 }
 

@@ -111,6 +111,11 @@ TEST(LoweringTest, DeepEpCrossesTheNetworkOncePerDestinationDomain) {
   const double nvlink = 5e-6 + 3e-6 + 0.75 * 1024 * row / 100e9;
   EXPECT_NEAR(FindOp(deepep.ops, "moe", "dispatch+combine_a2a", Phase::kForward).time,
               2 * std::max(network, nvlink), 1e-12);
+  // HybridEP takes the same two-tier route (a DeepEP branch), so the same time.
+  options.dispatcher = Dispatcher::kHybridEp;
+  const Lowered hybrid = Lower(TinyMoe(), MakeLayout(1, 1, 8, 1, 0), hardware, 8, options);
+  EXPECT_NEAR(FindOp(hybrid.ops, "moe", "dispatch+combine_a2a", Phase::kForward).time,
+              2 * std::max(network, nvlink), 1e-12);
 }
 
 TEST(LoweringTest, SkewedRoutingSlowsTheBusiestRank) {

@@ -144,8 +144,13 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
   json dispatcher = TinyRuns();
   dispatcher["runs"][0]["sim_options"] = {{"dispatcher", "nccl"}};
   EXPECT_EQ(ParsePublishedRuns(dispatcher, "bad.json").error().message,
-            "bad.json: $.runs[0].sim_options.dispatcher: expected \"alltoall\" or \"deepep\", "
-            "got \"nccl\"");
+            "bad.json: $.runs[0].sim_options.dispatcher: expected \"alltoall\", \"deepep\" or "
+            "\"hybridep\", got \"nccl\"");
+  json hybridep = TinyRuns();
+  hybridep["runs"][0]["sim_options"] = {{"dispatcher", "hybridep"}};
+  auto parsed = ParsePublishedRuns(hybridep, "ok.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ((*parsed)[0].options.dispatcher, Dispatcher::kHybridEp);
   json unknown = TinyRuns();
   unknown["runs"][0]["sim_options"] = {{"overlap", true}};
   EXPECT_NE(ParsePublishedRuns(unknown, "bad.json")

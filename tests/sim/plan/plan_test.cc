@@ -157,6 +157,15 @@ TEST(ExportTest, MegatronArgsCarryTheFrameworkOptions) {
   plan.framework.cuda_graphs = true;
   EXPECT_NE(ExportMegatronArgs(plan).find("--cuda-graph-impl transformer_engine\n"),
             std::string::npos);
+  // HybridEP is the flex dispatcher's other backend (Megatron-Core's flag, as in the ModelZoo
+  // DeepSeek-V3 GB200 script: --moe-flex-dispatcher-backend hybridep).
+  plan.framework.dispatcher = sim::Dispatcher::kHybridEp;
+  const std::string hybrid = ExportMegatronArgs(plan);
+  EXPECT_NE(
+      hybrid.find("--moe-token-dispatcher-type flex\n--moe-flex-dispatcher-backend hybridep\n"),
+      std::string::npos)
+      << hybrid;
+  EXPECT_EQ(hybrid.find("--moe-enable-deepep"), std::string::npos) << hybrid;
   plan.framework = {};
   EXPECT_NE(ExportMegatronArgs(plan).find("--moe-token-dispatcher-type alltoall\n"),
             std::string::npos);
