@@ -260,10 +260,10 @@ Hardware Mi300x() {
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.5898};
-constexpr GenerationFit kHopperFit{0.6464};
-constexpr GenerationFit kBlackwellFit{0.4676};
-constexpr GenerationFit kBlackwellUltraFit{0.5904};
+constexpr GenerationFit kAmpereFit{0.5905};
+constexpr GenerationFit kHopperFit{0.6469};
+constexpr GenerationFit kBlackwellFit{0.4701};
+constexpr GenerationFit kBlackwellUltraFit{0.5946};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
@@ -274,17 +274,17 @@ Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8279;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8240;
   }
-  e.gemm.fp8_efficiency_scale = 0.9973;
+  e.gemm.fp8_efficiency_scale = 0.9980;
   const AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8570);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8570);
-  e.host.per_kernel = 77.43e-6;
-  e.host.per_step = 19.47e-3;
-  e.collective.scale_up.max_efficiency = 0.6594;
-  e.collective.scale_out.max_efficiency = 0.9973;
-  e.collective.ep_overlap_cost = 0.0921;
+  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8538);
+  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8538);
+  e.host.per_kernel = 77.38e-6;
+  e.host.per_step = 19.52e-3;
+  e.collective.scale_up.max_efficiency = 0.6477;
+  e.collective.scale_out.max_efficiency = 0.9950;
+  e.collective.ep_overlap_cost = 0.1031;
   return h;
 }
 
