@@ -2,8 +2,8 @@
 /// \file
 /// `moeplan sim [MODEL] --fleet 64xH100 --layout tp=1,pp=4,vpp=8,ep=8,mbs=1,gbs=256
 ///              [--precision bf16|fp8] [--seq N] [--gbs N] [--imbalance SKEW |
-///              --expert-histogram FILE] [--capacity-factor C] [--dispatcher alltoall|deepep|hybridep]
-///              [--tp-comm-overlap]
+///              --expert-histogram FILE] [--capacity-factor C]
+///              [--dispatcher alltoall|deepep|hybridep] [--tp-comm-overlap]
 ///              [--moe-a2a-overlap] [--shared-expert-overlap] [--analytic-only] [--ops]
 ///              [--json] [--out FILE] [--trace TRACE.json]`
 /// `moeplan sim [MODEL] --fleet 1024xH100 --best-layout [--layout gbs=...] [--top N]
