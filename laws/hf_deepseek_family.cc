@@ -52,8 +52,7 @@ void ReadMlaModel(const HfReader& reader, MoeArch& arch, bool correction_bias_by
   ReadDeepseekMoe(reader, arch);
   // MoEGate carries e_score_correction_bias (N_e values) with topk_method "noaux_tc".
   const std::optional<std::string> topk = reader.object().OptionalString("topk_method");
-  arch.moe.router_score_correction_bias =
-      topk ? *topk == "noaux_tc" : correction_bias_by_default;
+  arch.moe.router_score_correction_bias = topk ? *topk == "noaux_tc" : correction_bias_by_default;
   arch.mtp_layers = reader.object().OptionalInt("num_nextn_predict_layers", 0, 64).value_or(0);
   ReadDenseFfnIfUsed(reader, "intermediate_size", arch);
 }

@@ -65,8 +65,7 @@ void ReadMistralSlidingWindow(const HfReader& reader, MoeArch& arch) {
   }
   if (!reader.object().Has("sliding_window")) return;
   arch.attention.sliding_window = reader.Int("sliding_window");
-  arch.layer_attention.assign(static_cast<size_t>(arch.num_layers),
-                              LayerAttention::kSlidingWindow);
+  arch.layer_attention.assign(static_cast<size_t>(arch.num_layers), LayerAttention::kSlidingWindow);
 }
 
 // Qwen3 attention: q/k/v/o biases from attention_bias, per-head RMSNorm on q and k.
@@ -153,8 +152,9 @@ void ImportGptOss(const HfReader& reader, MoeArch& arch) {
   moe.router_bias = true;  // GptOssTopKRouter: weight (E x d) and bias (E)
   if (!ReadLayerTypes(reader, arch)) {
     // GptOssConfig's default: even layers sliding, odd layers full.
-    reader.Note("'layer_types' absent: alternating sliding (even) and full (odd) layers "
-                "(gpt_oss default)");
+    reader.Note(
+        "'layer_types' absent: alternating sliding (even) and full (odd) layers "
+        "(gpt_oss default)");
     arch.layer_attention.resize(static_cast<size_t>(arch.num_layers));
     for (int64_t layer = 0; layer < arch.num_layers; ++layer) {
       arch.layer_attention[static_cast<size_t>(layer)] =

@@ -1,9 +1,9 @@
 //===- laws/internal/hf_reader.cc - Helpers for config.json import --------===//
 #include "laws/internal/hf_reader.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace moeplan::laws::internal {
 
@@ -15,8 +15,8 @@ int64_t HfReader::IntOr(std::string_view key, int64_t fallback, int64_t min, int
 
 bool HfReader::BoolOr(std::string_view key, bool fallback) const {
   if (object_.Has(key)) return object_.Bool(key);
-  Note(fmt::format("'{}' absent: using {} ({} default)", key, fallback ? "true" : "false",
-                   family_));
+  Note(
+      fmt::format("'{}' absent: using {} ({} default)", key, fallback ? "true" : "false", family_));
   return fallback;
 }
 
@@ -31,8 +31,7 @@ void ReadCommonDims(const HfReader& reader, MoeArch& arch, int64_t default_head_
   a.num_heads = reader.Int("num_attention_heads");
   a.num_kv_heads = reader.IntOr("num_key_value_heads", a.num_heads, 1, a.num_heads);
   if (a.num_heads % a.num_kv_heads != 0) {
-    o.Fail("num_key_value_heads",
-           fmt::format("a divisor of num_attention_heads ({})", a.num_heads),
+    o.Fail("num_key_value_heads", fmt::format("a divisor of num_attention_heads ({})", a.num_heads),
            std::to_string(a.num_kv_heads));
   }
   if (o.Has("head_dim")) {
@@ -110,8 +109,7 @@ void ReadDenseLayerList(const HfReader& reader, std::string_view list_key, MoeAr
 }
 
 void SetMoeLayersExplicitly(const HfReader& reader, std::string_view list_key, MoeArch& arch) {
-  const std::vector<int64_t> moe_layers =
-      ReadIndexList(reader.object(), list_key, arch.num_layers);
+  const std::vector<int64_t> moe_layers = ReadIndexList(reader.object(), list_key, arch.num_layers);
   arch.moe.first_dense_layers = 0;
   arch.moe.layer_period = 1;
   arch.moe.layer_offset = 0;
