@@ -29,9 +29,9 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
   options.capacity_factor = args.capacity_factor;
-  options.dispatcher = args.dispatcher == "deepep"     ? sim::Dispatcher::kDeepEp
-                       : args.dispatcher == "hybridep" ? sim::Dispatcher::kHybridEp
-                                                       : sim::Dispatcher::kAllToAll;
+  // CLI11 has already checked the name against the list above.
+  options.dispatcher =
+      sim::DispatcherFromString(args.dispatcher).value_or(sim::Dispatcher::kAllToAll);
   options.tp_comm_overlap = args.tp_comm_overlap;
   options.moe_a2a_overlap = args.moe_a2a_overlap;
   options.shared_expert_overlap = args.shared_expert_overlap;

@@ -91,6 +91,13 @@ const char* ToString(Dispatcher dispatcher) {
   return "alltoall";
 }
 
+std::optional<Dispatcher> DispatcherFromString(std::string_view name) {
+  for (Dispatcher d : {Dispatcher::kAllToAll, Dispatcher::kDeepEp, Dispatcher::kHybridEp}) {
+    if (name == ToString(d)) return d;
+  }
+  return std::nullopt;
+}
+
 const char* ToString(OpClass op_class) {
   switch (op_class) {
     case OpClass::kAttentionProj:

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "sim/expert_load.h"
 
@@ -29,6 +31,8 @@ enum class Dispatcher : uint8_t {
   kHybridEp,
 };
 const char* ToString(Dispatcher dispatcher);
+/// The dispatcher ToString names ("alltoall", "deepep", "hybridep"); nullopt for any other text.
+std::optional<Dispatcher> DispatcherFromString(std::string_view name);
 
 struct SimOptions {
   /// How routed tokens spread over experts (sim/expert_load.h); balanced by default.

@@ -163,11 +163,9 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
   SimOptions options;
   auto dispatcher = OptString(object, "dispatcher", file, path);
   if (!dispatcher) return dispatcher.error();
-  if (*dispatcher == "deepep") {
-    options.dispatcher = Dispatcher::kDeepEp;
-  } else if (*dispatcher == "hybridep") {
-    options.dispatcher = Dispatcher::kHybridEp;
-  } else if (!dispatcher->empty() && *dispatcher != "alltoall") {
+  if (std::optional<Dispatcher> parsed = DispatcherFromString(*dispatcher)) {
+    options.dispatcher = *parsed;
+  } else if (!dispatcher->empty()) {  // absent: the default
     return PathError(
         file, path + ".dispatcher",
         fmt::format("expected \"alltoall\", \"deepep\" or \"hybridep\", got \"{}\"", *dispatcher));
