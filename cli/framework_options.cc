@@ -25,6 +25,18 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
   cmd->add_flag("--cuda-graphs", args.cuda_graphs,
                 "Layers run as captured CUDA graphs (Megatron --cuda-graph-impl): no pass is "
                 "bound by per-kernel host launch time");
+  cmd->add_option("--states", args.states,
+                  "Storage of parameters, gradients and Adam moments: mixed (Megatron: BF16 "
+                  "weights, FP32 gradients, master weights and moments), bf16 (the module cast "
+                  "to BF16) or fp32 (FP32 states with BF16 compute, FSDP2's mixed precision)")
+      ->check(CLI::IsMember({"mixed", "bf16", "fp32"}))
+      ->capture_default_str();
+  cmd->add_flag("--fsdp-unsharded-grad-accumulation", args.fsdp_unsharded_grad_accumulation,
+                "FSDP keeps unsharded FP32 gradients between micro-batches (PyTorch FSDP2 with "
+                "set_requires_gradient_sync(False) during accumulation)");
+  cmd->add_flag("--replicated-logits", args.replicated_logits,
+                "No vocab-parallel loss: every TP rank gathers the full logits (DTensor "
+                "ColwiseParallel with Replicate output, no loss_parallel)");
 }
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
@@ -37,6 +49,10 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
   options.shared_expert_overlap = args.shared_expert_overlap;
   options.flash_attention = !args.unfused_attention;
   options.cuda_graphs = args.cuda_graphs;
+  options.state_precision =
+      sim::StatePrecisionFromString(args.states).value_or(sim::StatePrecision::kMixed);
+  options.fsdp_unsharded_grad_accumulation = args.fsdp_unsharded_grad_accumulation;
+  options.vocab_parallel_loss = !args.replicated_logits;
 }
 
 }  // namespace moeplan::cli

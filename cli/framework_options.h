@@ -1,10 +1,11 @@
 //===- cli/framework_options.h - Framework flags shared by sim, plan, sweep -*- C++ -*-===//
 /// \file
 /// The training framework's switches that are not part of a layout (Megatron-LM flags): MoE
-/// token dispatcher, communication overlaps and expert capacity. `sim` takes them for one run;
-/// `plan` and `sweep` take the same flags so that every candidate is judged with the framework
-/// the user will train with (DeepEP and all-to-all overlap change which expert-parallel layouts
-/// win). Parsed here once into sim::SimOptions.
+/// token dispatcher, communication overlaps and expert capacity, and how the framework stores
+/// training state (Megatron's mixed precision by default; PyTorch FSDP2 conventions otherwise).
+/// `sim` takes them for one run; `plan` and `sweep` take the same flags so that every candidate is
+/// judged with the framework the user will train with (DeepEP and all-to-all overlap change which
+/// expert-parallel layouts win). Parsed here once into sim::SimOptions.
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -23,11 +24,15 @@ struct FrameworkArgs {
   bool shared_expert_overlap = false;
   bool unfused_attention = false;
   bool cuda_graphs = false;
+  std::string states = "mixed";
+  bool fsdp_unsharded_grad_accumulation = false;
+  bool replicated_logits = false;
 };
 
 /// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap,
-/// --shared-expert-overlap, --unfused-attention and --cuda-graphs on `cmd`, writing into `args`
-/// (which must outlive parsing).
+/// --shared-expert-overlap, --unfused-attention, --cuda-graphs and the memory conventions
+/// --states, --fsdp-unsharded-grad-accumulation and --replicated-logits on `cmd`, writing into
+/// `args` (which must outlive parsing).
 void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args);
 
 /// Copies the parsed flags into `options` (the other fields of `options` are kept).

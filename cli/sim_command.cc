@@ -159,7 +159,7 @@ std::string RenderBreakdown(const sim::SimReport& r) {
   return out;
 }
 
-std::string RenderMemory(const sim::MemoryBreakdown& m) {
+std::string RenderMemory(const sim::MemoryBreakdown& m, const sim::SimOptions& options) {
   TextTable table({fmt::format("memory per GPU (pipeline rank {}, the largest)", m.pipeline_rank),
                    "GiB", "share"},
                   {Align::kLeft, Align::kRight, Align::kRight});
@@ -168,8 +168,23 @@ std::string RenderMemory(const sim::MemoryBreakdown& m) {
     table.AddRow({name, GiB(bytes), Percent(bytes, total)});
   };
   row("weights", m.weights);
-  row("gradients (fp32 main grads)", m.gradients);
-  row("optimizer states (fp32 master + Adam)", m.optimizer_states);
+  // FSDP's unsharded FP32 accumulators replace the gradient shards when they apply.
+  const std::string accumulators =
+      options.fsdp_unsharded_grad_accumulation ? " or fp32 unsharded accumulators" : "";
+  switch (options.state_precision) {
+    case sim::StatePrecision::kMixed:
+      row("gradients (fp32 main grads)", m.gradients);
+      row("optimizer states (fp32 master + Adam)", m.optimizer_states);
+      break;
+    case sim::StatePrecision::kBf16:
+      row("gradients (bf16" + accumulators + ")", m.gradients);
+      row("optimizer states (bf16 Adam moments)", m.optimizer_states);
+      break;
+    case sim::StatePrecision::kFp32:
+      row("gradients (fp32" + accumulators + ")", m.gradients);
+      row("optimizer states (fp32 Adam moments)", m.optimizer_states);
+      break;
+  }
   row(fmt::format("activations ({:.2f} micro-batches in flight)", m.inflight_microbatches),
       m.activations);
   row("transient (MoE dispatch, gathers, logits)", m.transient);
@@ -270,7 +285,7 @@ std::string RenderSearch(const sim::SearchResult& result, const sim::SimReport* 
   }
   if (best != nullptr) {
     out += "\nthe best layout in detail:\n\n" + Header(*best) + RenderSummary(*best) +
-           RenderBreakdown(*best) + RenderMemory(best->analytic.memory);
+           RenderBreakdown(*best) + RenderMemory(best->analytic.memory, best->options);
   }
   return out;
 }
@@ -358,7 +373,8 @@ int RunSim(const SimArgs& args) {
   if (args.json) return WriteOutput(args.out, sim::SimReportJson(*report).dump(2) + "\n");
   std::string text = Header(*report);
   if (args.ops) text += RenderOps(report->ops);
-  text += RenderSummary(*report) + RenderBreakdown(*report) + RenderMemory(report->analytic.memory);
+  text += RenderSummary(*report) + RenderBreakdown(*report) +
+          RenderMemory(report->analytic.memory, report->options);
   return WriteOutput(args.out, text);
 }
 

@@ -98,6 +98,25 @@ std::optional<Dispatcher> DispatcherFromString(std::string_view name) {
   return std::nullopt;
 }
 
+const char* ToString(StatePrecision precision) {
+  switch (precision) {
+    case StatePrecision::kMixed:
+      return "mixed";
+    case StatePrecision::kBf16:
+      return "bf16";
+    case StatePrecision::kFp32:
+      return "fp32";
+  }
+  return "?";
+}
+
+std::optional<StatePrecision> StatePrecisionFromString(std::string_view name) {
+  for (StatePrecision p : {StatePrecision::kMixed, StatePrecision::kBf16, StatePrecision::kFp32}) {
+    if (name == ToString(p)) return p;
+  }
+  return std::nullopt;
+}
+
 const char* ToString(OpClass op_class) {
   switch (op_class) {
     case OpClass::kAttentionProj:

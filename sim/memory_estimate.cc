@@ -6,10 +6,37 @@
 namespace moeplan::sim {
 namespace {
 
-constexpr double kWeightBytes = 2.0;     // BF16 parameters
-constexpr double kFp8WeightBytes = 1.0;  // cached FP8 copy
-constexpr double kGradBytes = 4.0;       // FP32 main gradients
-constexpr double kAdamBytes = 12.0;      // FP32 master weights + two moments
+// Bytes per parameter of each kind of state (sim_options.h StatePrecision).
+struct StateBytes {
+  double weight = 0.0;     // stored parameter, plus the cached FP8 copy under FP8 training
+  double gradient = 0.0;   // accumulated gradient
+  double optimizer = 0.0;  // Adam: master weights (if separate) and two moments
+  // FSDP: a gathered parameter as computed with (BF16, plus FP8) and its unsharded gradient
+  // (FP32 for the reduce-scatter in every framework modelled).
+  double gathered_weight = 0.0;
+  double gathered_gradient = 4.0;
+};
+
+StateBytes BytesPerParameter(StatePrecision states, hw::Precision compute) {
+  const double fp8_copy = compute == hw::Precision::kFp8 ? 1.0 : 0.0;
+  switch (states) {
+    case StatePrecision::kMixed:  // BF16 weights, FP32 main gradients, FP32 master + moments
+      return {2.0 + fp8_copy, 4.0, 12.0, 2.0 + fp8_copy};
+    case StatePrecision::kBf16:  // all BF16; FSDP reduces in FP32
+      return {2.0 + fp8_copy, 2.0, 4.0, 2.0 + fp8_copy};
+    case StatePrecision::kFp32:  // FP32 parameters and moments, BF16 compute copies
+      return {4.0 + fp8_copy, 4.0, 8.0, 2.0 + fp8_copy};
+  }
+  return {};
+}
+
+// FP32 reduce dtype of the unsharded gradients FSDP keeps while accumulating (sim_options.h).
+constexpr double kUnshardedGradBytes = 4.0;
+
+bool AccumulatesUnsharded(const Layout& layout, const SimOptions& options) {
+  return options.fsdp_unsharded_grad_accumulation && layout.sharding == Sharding::kFull &&
+         layout.Microbatches() > 1;
+}
 
 int64_t ProcessGroups(const Layout& l) {
   const int64_t sizes[] = {l.tp, l.cp, l.dp * l.cp, l.ep, l.etp, l.Edp(), l.pp};
@@ -19,6 +46,26 @@ int64_t ProcessGroups(const Layout& l) {
 }
 
 }  // namespace
+
+const char* ToString(MemoryStatistic statistic) {
+  switch (statistic) {
+    case MemoryStatistic::kMaxAllocated:
+      return "max_allocated";
+    case MemoryStatistic::kMaxReserved:
+      return "max_reserved";
+    case MemoryStatistic::kDeviceUsed:
+      return "device_used";
+  }
+  return "?";
+}
+
+std::optional<MemoryStatistic> MemoryStatisticFromString(std::string_view name) {
+  for (MemoryStatistic m : {MemoryStatistic::kMaxAllocated, MemoryStatistic::kMaxReserved,
+                            MemoryStatistic::kDeviceUsed}) {
+    if (name == ToString(m)) return m;
+  }
+  return std::nullopt;
+}
 
 double InflightMicrobatches(const Layout& layout, int64_t rank) {
   const int64_t m = layout.Microbatches();
@@ -35,23 +82,29 @@ RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options
   fixed_ = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout)) +
            options.framework_reserve_bytes;
   fragmentation_ = 1.0 + options.fragmentation;
-  const double weight =
-      kWeightBytes + (layout.precision == hw::Precision::kFp8 ? kFp8WeightBytes : 0.0);
+  const StateBytes b = BytesPerParameter(options.state_precision, layout.precision);
   const double dense_shard = 1.0 / static_cast<double>(layout.dp * layout.cp);
   const double expert_shard = 1.0 / static_cast<double>(layout.Edp());
   switch (layout.sharding) {
     case Sharding::kNone:
-      dense_bytes_ = expert_bytes_ = weight + kGradBytes + kAdamBytes;
+      dense_bytes_ = expert_bytes_ = b.weight + b.gradient + b.optimizer;
       break;
     case Sharding::kOptimizer:
-      dense_bytes_ = weight + kGradBytes + kAdamBytes * dense_shard;
-      expert_bytes_ = weight + kGradBytes + kAdamBytes * expert_shard;
+      dense_bytes_ = b.weight + b.gradient + b.optimizer * dense_shard;
+      expert_bytes_ = b.weight + b.gradient + b.optimizer * expert_shard;
       break;
     case Sharding::kFull:
-      dense_bytes_ = (weight + kGradBytes + kAdamBytes) * dense_shard;
-      expert_bytes_ = (weight + kGradBytes + kAdamBytes) * expert_shard;
-      layer_bytes_ = 2.0 * (weight + kGradBytes);
+      dense_bytes_ = (b.weight + b.gradient + b.optimizer) * dense_shard;
+      expert_bytes_ = (b.weight + b.gradient + b.optimizer) * expert_shard;
+      layer_bytes_ = 2.0 * (b.gathered_weight + b.gathered_gradient);
       break;
+  }
+  if (AccumulatesUnsharded(layout, options)) {
+    // The unsharded FP32 accumulators replace the gradient shards: a layer's gradient exists
+    // in one form or the other (its accumulator is freed by the reduce-scatter that makes
+    // the shard), so the peak, in the last micro-batch's backward, holds the accumulators.
+    dense_bytes_ += kUnshardedGradBytes - b.gradient * dense_shard;
+    expert_bytes_ += kUnshardedGradBytes - b.gradient * expert_shard;
   }
 }
 
@@ -79,36 +132,37 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
   // Shards of the data-parallel groups: dense parameters over dp x cp, experts over edp.
   const double sharded = dense / static_cast<double>(layout.dp * layout.cp) +
                          expert / static_cast<double>(layout.Edp());
-  const double weight_bytes =
-      kWeightBytes + (layout.precision == hw::Precision::kFp8 ? kFp8WeightBytes : 0.0);
+  const StateBytes b = BytesPerParameter(options.state_precision, layout.precision);
   switch (layout.sharding) {
     case Sharding::kNone:
-      memory.weights = weight_bytes * params;
-      memory.gradients = kGradBytes * params;
-      memory.optimizer_states = kAdamBytes * params;
+      memory.weights = b.weight * params;
+      memory.gradients = b.gradient * params;
+      memory.optimizer_states = b.optimizer * params;
       break;
     case Sharding::kOptimizer:
-      memory.weights = weight_bytes * params;
-      memory.gradients = kGradBytes * params;
-      memory.optimizer_states = kAdamBytes * sharded;
+      memory.weights = b.weight * params;
+      memory.gradients = b.gradient * params;
+      memory.optimizer_states = b.optimizer * sharded;
       break;
     case Sharding::kFull: {
-      // Shards plus two gathered layers (the one computing and the one prefetched).
+      // Shards plus two gathered layers (the one computing and the one prefetched), each with
+      // its unsharded gradient.
       const double layer = params / static_cast<double>(std::max<int64_t>(sums.layers, 1));
-      memory.weights = weight_bytes * (sharded + 2.0 * layer);
-      memory.gradients = kGradBytes * (sharded + 2.0 * layer);
-      memory.optimizer_states = kAdamBytes * sharded;
+      memory.weights = b.weight * sharded + 2.0 * b.gathered_weight * layer;
+      memory.gradients = b.gradient * sharded + 2.0 * b.gathered_gradient * layer;
+      memory.optimizer_states = b.optimizer * sharded;
       break;
     }
+  }
+  if (AccumulatesUnsharded(layout, options)) {  // accumulators replace shards (see above)
+    memory.gradients += kUnshardedGradBytes * params - b.gradient * sharded;
   }
   memory.inflight_microbatches = InflightMicrobatches(layout, rank);
   memory.activations = sums.activation_bytes * memory.inflight_microbatches;
   memory.transient = sums.transient_bytes;
   memory.communication = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout));
   memory.framework = options.framework_reserve_bytes;
-  memory.fragmentation =
-      options.fragmentation * (memory.weights + memory.gradients + memory.optimizer_states +
-                               memory.activations + memory.transient);
+  memory.fragmentation = options.fragmentation * memory.Tensors();
   return memory;
 }
 

@@ -26,6 +26,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "hwmodel/hardware.h"
 #include "sim/internal/stage_sums.h"
@@ -33,6 +35,21 @@
 #include "sim/sim_options.h"
 
 namespace moeplan::sim {
+
+/// The counter a memory measurement reports; the model predicts each from the same breakdown.
+enum class MemoryStatistic : uint8_t {
+  /// Peak bytes of live tensors: torch.cuda.max_memory_allocated, Megatron-LM's "max allocated".
+  kMaxAllocated,
+  /// Peak bytes the PyTorch caching allocator holds (torch.cuda.max_memory_reserved, Megatron's
+  /// "max reserved"): the tensors plus fragmentation.
+  kMaxReserved,
+  /// The GPU's used memory as nvidia-smi / NVML show it: the reserved bytes plus what lives
+  /// outside the allocator (CUDA context, NCCL buffers, library workspaces).
+  kDeviceUsed,
+};
+/// "max_allocated", "max_reserved", "device_used".
+const char* ToString(MemoryStatistic statistic);
+std::optional<MemoryStatistic> MemoryStatisticFromString(std::string_view name);
 
 struct MemoryBreakdown {
   int64_t pipeline_rank = 0;           ///< the rank described
@@ -47,11 +64,24 @@ struct MemoryBreakdown {
   double fragmentation = 0.0;          ///< bytes
   double capacity = 0.0;               ///< HBM bytes of one GPU
 
-  double Total() const {
-    return weights + gradients + optimizer_states + activations + transient + communication +
-           framework + fragmentation;
+  /// Bytes of the live tensors (what the caching allocator hands out).
+  double Tensors() const {
+    return weights + gradients + optimizer_states + activations + transient;
   }
+  double Total() const { return Tensors() + fragmentation + communication + framework; }
   bool Fits() const { return Total() <= capacity; }
+  /// The value `statistic` would read at the peak (Total() for kDeviceUsed).
+  double Read(MemoryStatistic statistic) const {
+    switch (statistic) {
+      case MemoryStatistic::kMaxAllocated:
+        return Tensors();
+      case MemoryStatistic::kMaxReserved:
+        return Tensors() + fragmentation;
+      case MemoryStatistic::kDeviceUsed:
+        break;
+    }
+    return Total();
+  }
 };
 
 /// Micro-batches of a rank's layers alive at the peak of the schedule (see the file comment).

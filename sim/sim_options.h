@@ -34,6 +34,24 @@ const char* ToString(Dispatcher dispatcher);
 /// The dispatcher ToString names ("alltoall", "deepep", "hybridep"); nullopt for any other text.
 std::optional<Dispatcher> DispatcherFromString(std::string_view name);
 
+/// How the framework stores parameters, gradients and Adam's two moments. The memory model's
+/// largest term for small models and the one that differs most between frameworks.
+enum class StatePrecision : uint8_t {
+  /// Megatron-LM's mixed precision: BF16 weights (plus a 1-byte FP8 copy under FP8), FP32 main
+  /// gradients, FP32 master weights and moments: 2 + 4 + 12 bytes per parameter.
+  kMixed,
+  /// Everything in BF16: the module cast with model.to(torch.bfloat16), so gradients and
+  /// torch.optim.AdamW's moments take the parameters' dtype: 2 + 2 + 4 bytes.
+  kBf16,
+  /// FP32 parameters, gradients and moments, computed in BF16 copies (PyTorch FSDP2 with
+  /// MixedPrecisionPolicy(param_dtype=bfloat16), torchtitan's default): 4 + 4 + 8 bytes, the
+  /// BF16 copies of the gathered layers on top.
+  kFp32,
+};
+const char* ToString(StatePrecision precision);
+/// The precision ToString names ("mixed", "bf16", "fp32"); nullopt for any other text.
+std::optional<StatePrecision> StatePrecisionFromString(std::string_view name);
+
 struct SimOptions {
   /// How routed tokens spread over experts (sim/expert_load.h); balanced by default.
   ExpertLoad expert_load;
@@ -70,6 +88,19 @@ struct SimOptions {
   /// pass instead of each kernel, so no pass is bound by kernels x host.per_kernel. The fixed
   /// per-step host time (host.per_step) still applies. Off by default, as in Megatron.
   bool cuda_graphs = false;
+  /// Storage of parameters, gradients and optimizer states (see StatePrecision).
+  StatePrecision state_precision = StatePrecision::kMixed;
+  /// FSDP gradient accumulation without a reduce-scatter per micro-batch (PyTorch FSDP2's
+  /// set_requires_gradient_sync(False) on all but the last micro-batch): every parameter of the
+  /// rank keeps an unsharded gradient in the FP32 reduce dtype between micro-batches, 4 bytes
+  /// per (TP/EP-local) parameter on top of the shards. Megatron reduces every bucket as the
+  /// backward produces it; off by default.
+  bool fsdp_unsharded_grad_accumulation = false;
+  /// The cross entropy runs on vocabulary shards of the logits (Megatron's vocab-parallel
+  /// cross entropy, torch's loss_parallel). false: the LM head's output is all-gathered so that
+  /// every tensor-parallel rank holds the full logits (DTensor ColwiseParallel with
+  /// output_layouts=Replicate()), which costs memory and an all-gather.
+  bool vocab_parallel_loss = true;
   /// Dropout after attention and FFN (masks are stored: 1 byte per element). Modern LLM
   /// recipes train without dropout; Korthikanti et al.'s GPT layer has it.
   bool dropout = false;

@@ -88,6 +88,9 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["overlap_param_gather"] = o.overlap_param_gather;
   json["flash_attention"] = o.flash_attention;
   json["cuda_graphs"] = o.cuda_graphs;
+  json["state_precision"] = ToString(o.state_precision);
+  json["fsdp_unsharded_grad_accumulation"] = o.fsdp_unsharded_grad_accumulation;
+  json["vocab_parallel_loss"] = o.vocab_parallel_loss;
   json["dropout"] = o.dropout;
   json["framework_reserve_bytes"] = o.framework_reserve_bytes;
   json["nccl_bytes_per_group"] = o.nccl_bytes_per_group;

@@ -107,7 +107,7 @@ const std::set<std::string> kLayoutKeys = {"tp",
                                            "recompute_detail"};
 const std::set<std::string> kMeasuredKeys = {
     "tokens_per_s_per_gpu", "model_flops_per_s_per_gpu", "step_time_s", "mfu", "hfu",
-    "memory_per_gpu_bytes"};
+    "memory_per_gpu_bytes", "memory_statistic"};
 const std::set<std::string> kFileKeys = {
     "format",           "version", "description",      "sources",
     "flop_conventions", "models",  "model_provenance", "runs"};
@@ -153,8 +153,10 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   return layout;
 }
 
-const std::set<std::string> kOptionKeys = {"dispatcher", "moe_a2a_overlap", "flash_attention",
-                                           "cuda_graphs"};
+const std::set<std::string> kOptionKeys = {"dispatcher",         "moe_a2a_overlap",
+                                           "flash_attention",    "cuda_graphs",
+                                           "state_precision",    "fsdp_unsharded_grad_accumulation",
+                                           "vocab_parallel_loss"};
 
 // The framework options a source publishes with a run (sim/sim_options.h).
 Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
@@ -170,9 +172,20 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
         file, path + ".dispatcher",
         fmt::format("expected \"alltoall\", \"deepep\" or \"hybridep\", got \"{}\"", *dispatcher));
   }
-  for (auto [key, target] : {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
-                             std::pair{"flash_attention", &options.flash_attention},
-                             std::pair{"cuda_graphs", &options.cuda_graphs}}) {
+  auto states = OptString(object, "state_precision", file, path);
+  if (!states) return states.error();
+  if (std::optional<StatePrecision> parsed = StatePrecisionFromString(*states)) {
+    options.state_precision = *parsed;
+  } else if (!states->empty()) {
+    return PathError(file, path + ".state_precision",
+                     fmt::format("expected \"mixed\", \"bf16\" or \"fp32\", got \"{}\"", *states));
+  }
+  for (auto [key, target] :
+       {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
+        std::pair{"flash_attention", &options.flash_attention},
+        std::pair{"cuda_graphs", &options.cuda_graphs},
+        std::pair{"fsdp_unsharded_grad_accumulation", &options.fsdp_unsharded_grad_accumulation},
+        std::pair{"vocab_parallel_loss", &options.vocab_parallel_loss}}) {
     auto value = OptBool(object, key, file, path);
     if (!value) return value.error();
     if (value->has_value()) *target = **value;
@@ -343,6 +356,19 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
         if (value->has_value() && **value <= 0)
           return PathError(file, mpath + "." + key, "must be positive");
         *target = *value;
+      }
+      // A memory figure means nothing without the counter it read (allocated tensors, the
+      // allocator's reservation or nvidia-smi differ by gigabytes), so the file must say.
+      auto statistic = OptString(*it, "memory_statistic", file, mpath);
+      if (!statistic) return statistic.error();
+      if (run.memory_per_gpu_bytes || !statistic->empty()) {
+        run.memory_statistic = MemoryStatisticFromString(*statistic);
+        if (!run.memory_statistic) {
+          return PathError(file, mpath + ".memory_statistic",
+                           fmt::format("expected \"max_allocated\", \"max_reserved\" or "
+                                       "\"device_used\" with memory_per_gpu_bytes, got \"{}\"",
+                                       *statistic));
+        }
       }
     }
     if (auto it = r.find("consistency_warnings"); it != r.end() && !it->is_null() && !it->empty())
@@ -554,7 +580,8 @@ std::optional<ValidationCase> VtrainCase(const VtrainRun& run, ValidationRow& ro
 
 // Predicts `c` into `row` (throughput and, when published, memory).
 void FillPrediction(const ValidationCase& c, ValidationRow& row,
-                    std::optional<double> memory_measured) {
+                    std::optional<double> memory_measured,
+                    MemoryStatistic statistic = MemoryStatistic::kDeviceUsed) {
   auto report = Simulate(c.request);
   if (!report) {
     row.skip_reason = FirstLine("simulator rejects it: " + report.error().message);
@@ -573,8 +600,9 @@ void FillPrediction(const ValidationCase& c, ValidationRow& row,
   }
   if (memory_measured) {
     row.memory_measured = *memory_measured;
-    row.memory_predicted = step.memory.Total();
-    row.memory_error = RelativeError(step.memory.Total(), *memory_measured);
+    row.memory_statistic = statistic;
+    row.memory_predicted = step.memory.Read(statistic);
+    row.memory_error = RelativeError(*row.memory_predicted, *memory_measured);
   }
 }
 
@@ -636,7 +664,10 @@ std::vector<ValidationCase> PrepareCases(const std::vector<PublishedRun>& publis
 
 ValidationRow EvaluatePublishedRun(const PublishedRun& run) {
   ValidationRow row;
-  if (auto c = PublishedCase(run, row)) FillPrediction(*c, row, run.memory_per_gpu_bytes);
+  if (auto c = PublishedCase(run, row)) {
+    FillPrediction(*c, row, run.memory_per_gpu_bytes,
+                   run.memory_statistic.value_or(MemoryStatistic::kDeviceUsed));
+  }
   return row;
 }
 
@@ -747,7 +778,11 @@ std::string ValidationMarkdown(const ValidationReport& report) {
       "(vocab 50257 padded to a multiple of 128 tp, MHA, 4h GELU MLP with biases, LayerNorm, "
       "tied embeddings), full recompute, 1F1B, no sequence parallelism, DDP, A100 80GB preset; "
       "compared on iteration time. Target (issue 4): median |error| <= 10% throughput, <= 5% "
-      "memory. 'Predicted OOM (ran)' counts rows the memory model declares out of memory although "
+      "memory, each row compared in the counter its source reads (max_allocated: live tensors, "
+      "torch.cuda.max_memory_allocated; max_reserved: plus the caching allocator's "
+      "fragmentation; device_used: plus CUDA context, NCCL buffers and workspaces, as "
+      "nvidia-smi shows). 'Predicted OOM (ran)' counts rows the memory model declares out of "
+      "memory although "
       "the run was really trained: each is a false verdict that would make the planner reject a "
       "working layout.\n\n";
   md += "### Summary\n\n";
@@ -770,13 +805,14 @@ std::string ValidationMarkdown(const ValidationReport& report) {
   md +=
       "\n### Published runs\n\n"
       "| run | model | MoE | GPUs | layout | quantity | measured | predicted | error | memory "
-      "measured / predicted GiB (error) |\n|---|---|---|---|---|---|---|---|---|---|\n";
+      "measured / predicted GiB (error, counter) |\n|---|---|---|---|---|---|---|---|---|---|\n";
   for (const ValidationRow& r : report.rows) {
     if (r.source == "vtrain") continue;
     std::string mem = "-";
     if (r.memory_error)
-      mem = fmt::format("{:.1f} / {:.1f} ({})", *r.memory_measured / (1 << 30),
-                        *r.memory_predicted / (1 << 30), Pct(*r.memory_error));
+      mem = fmt::format("{:.1f} / {:.1f} ({}, {})", *r.memory_measured / (1 << 30),
+                        *r.memory_predicted / (1 << 30), Pct(*r.memory_error),
+                        ToString(r.memory_statistic));
     if (r.skip_reason.empty()) {
       md += fmt::format(
           "| {} | {} | {} | {}x{} | {} | {} | {} | {}{} | {} | {} |\n", r.id, r.model,
@@ -868,6 +904,7 @@ nlohmann::ordered_json ValidationJson(const ValidationReport& report) {
       j["memory_measured_bytes"] = *r.memory_measured;
       j["memory_predicted_bytes"] = *r.memory_predicted;
       j["memory_error"] = *r.memory_error;
+      j["memory_statistic"] = ToString(r.memory_statistic);
     }
     rows.push_back(std::move(j));
   }

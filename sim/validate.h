@@ -75,6 +75,8 @@ struct PublishedRun {
   std::optional<double> model_flops_per_s_per_gpu;
   std::optional<double> step_time_s;
   std::optional<double> memory_per_gpu_bytes;
+  /// The counter memory_per_gpu_bytes reads (required with it).
+  std::optional<MemoryStatistic> memory_statistic;
 };
 
 /// Reads a "moeplan-validation-runs" file. Strict: unknown fields are errors; errors name the
@@ -116,11 +118,12 @@ struct ValidationRow {
   double measured = 0.0;
   double predicted = 0.0;
   double error = 0.0;
-  bool oom = false;                       ///< the prediction does not fit in memory
-  double memory_needed = 0.0;             ///< predicted bytes of the busiest GPU (evaluated rows)
-  double memory_capacity = 0.0;           ///< HBM bytes of one GPU
-  std::optional<double> memory_measured;  ///< bytes
-  std::optional<double> memory_predicted;
+  bool oom = false;                        ///< the prediction does not fit in memory
+  double memory_needed = 0.0;              ///< predicted bytes of the busiest GPU (evaluated rows)
+  double memory_capacity = 0.0;            ///< HBM bytes of one GPU
+  std::optional<double> memory_measured;   ///< bytes
+  std::optional<double> memory_predicted;  ///< of memory_statistic
+  MemoryStatistic memory_statistic = MemoryStatistic::kDeviceUsed;
   std::optional<double> memory_error;
   /// What the validator assumed for this row beyond the fixed rules above (e.g. etp = 1 where
   /// etp = tp cannot fold); listed under the markdown tables and in the JSON row.

@@ -256,14 +256,24 @@ void EmitHead(Emitter& e, bool head_params) {
       e.Linear("lm_head", OpClass::kEmbeddingHead, c.tokens, vocab, c.hidden, hw::Precision::kBf16);
   ColumnInputComm(e, "lm_head_input", head, kActivationBytes * D(c.tokens) * D(c.hidden));
   e.Save(Saved::kAlways, kActivationBytes * D(c.sp ? c.tokens_sp : c.tokens) * D(c.hidden));
-  const double logits = D(c.tokens) * D(vocab);
+  // Without a vocab-parallel loss every TP rank gathers the full logits (BF16) for the loss
+  // (their gradient is the rank's own slice again, no communication): an all-gather, and all
+  // logits' memory on every rank.
+  const bool gather_logits = !c.options->vocab_parallel_loss && c.tp > 1;
+  if (gather_logits) {
+    e.Comm("lm_head_logits_all_gather", CommKind::kTensorParallel, Phase::kForward,
+           Collective::kAllGather, kActivationBytes * D(c.tokens) * D(vocab * c.tp), c.tp_group);
+  }
+  const double logits = D(c.tokens) * D(gather_logits ? vocab * c.tp : vocab);
   e.Save(Saved::kAlways, 6.0 * logits);  // BF16 logits and FP32 exp(logits)
   e.Memory("cross_entropy", OpClass::kEmbeddingHead, Phase::kForward, MemoryKernel::kElementwise,
            10.0 * logits);
   e.Memory("cross_entropy", OpClass::kEmbeddingHead, Phase::kBackwardInput,
            MemoryKernel::kElementwise, 6.0 * logits);
-  e.Comm("cross_entropy_all_reduce", CommKind::kTensorParallel, Phase::kForward,
-         Collective::kAllReduce, 4.0 * D(c.tokens), c.tp_group, 0.0, 3);
+  if (!gather_logits) {  // the vocab-parallel loss's max, sum and target-logit reductions
+    e.Comm("cross_entropy_all_reduce", CommKind::kTensorParallel, Phase::kForward,
+           Collective::kAllReduce, 4.0 * D(c.tokens), c.tp_group, 0.0, 3);
+  }
   e.Transient(4.0 * logits);  // FP32 gradient of the logits
   if (head_params) e.Params(vocab * c.hidden, 0);
 }

@@ -8,6 +8,9 @@
 /// attention scores, so the test turns off the fused-attention option and turns dropout on.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "sim/layout_check.h"
 #include "sim/lowering.h"
 #include "tests/sim/sim_test_support.h"
@@ -88,6 +91,44 @@ TEST(ActivationMemoryTest, ContextParallelSplitsTheSequence) {
   const Activations two = LayerActivations(2, true, false, 2);
   EXPECT_DOUBLE_EQ(two.none, one.none / 2.0);
   EXPECT_DOUBLE_EQ(two.full, one.full / 2.0);
+}
+
+TEST(ActivationMemoryTest, ReplicatedLogitsCostEveryRankTheWholeVocabulary) {
+  // The LM head of GptArch (vocabulary 1024) over tp = 4: each rank computes 256 columns. With
+  // the vocab-parallel loss it keeps 6 bytes per local logit (BF16 logits, FP32 exp) and a
+  // 4-byte FP32 gradient; with the logits gathered to every rank, the same per logit of all
+  // 1024, and the gather moves 2 bytes x tokens x 1024 (the gathered output).
+  const laws::MoeArch arch = GptArch(kHidden, kHeads, kSeq, 4);
+  Result<ModelProfile> profile = BuildProfile(arch);
+  ASSERT_TRUE(profile.ok()) << profile.error().message;
+  Layout layout;
+  layout.tp = 4;
+  layout.mbs = kBatch;
+  const hw::Hardware hardware = IdealHardware();
+  Result<Layout> resolved = ResolveLayout(layout, arch, FleetOf(hardware, 4));
+  ASSERT_TRUE(resolved.ok()) << resolved.error().message;
+  const double tokens = double{kSeq} * kBatch;
+  SimOptions options;
+  std::vector<OpRecord> sharded_ops, gathered_ops;
+  const LoweredModel sharded = LowerModel(*profile, *resolved, hardware, options, &sharded_ops);
+  options.vocab_parallel_loss = false;
+  const LoweredModel gathered = LowerModel(*profile, *resolved, hardware, options, &gathered_ops);
+  EXPECT_DOUBLE_EQ(gathered.head.activation_bytes[0] - sharded.head.activation_bytes[0],
+                   6.0 * tokens * (1024 - 256));
+  EXPECT_DOUBLE_EQ(sharded.head.transient_bytes[0], 4.0 * tokens * 256);
+  EXPECT_DOUBLE_EQ(gathered.head.transient_bytes[0], 4.0 * tokens * 1024);
+  auto find = [](const std::vector<OpRecord>& ops, const std::string& name) -> const OpRecord* {
+    for (const OpRecord& op : ops) {
+      if (op.name == name) return &op;
+    }
+    return nullptr;
+  };
+  const OpRecord* gather = find(gathered_ops, "lm_head_logits_all_gather");
+  ASSERT_NE(gather, nullptr);
+  EXPECT_DOUBLE_EQ(gather->bytes, 2.0 * tokens * 1024);
+  EXPECT_EQ(find(sharded_ops, "lm_head_logits_all_gather"), nullptr);
+  EXPECT_EQ(find(gathered_ops, "cross_entropy_all_reduce"), nullptr);
+  EXPECT_NE(find(sharded_ops, "cross_entropy_all_reduce"), nullptr);
 }
 
 }  // namespace

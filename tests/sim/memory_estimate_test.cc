@@ -2,7 +2,11 @@
 /// Bytes per parameter against Megatron-LM's distributed-optimizer table
 /// (docs/source/api-guide/dist_optimizer.md, bf16 parameters with fp32 gradients: 18 bytes
 /// without, 6 + 12 / d with the distributed optimizer), in-flight micro-batches against the
-/// 1F1B and interleaved schedules, and the out-of-memory verdict.
+/// 1F1B and interleaved schedules, and the out-of-memory verdict. The other storage conventions
+/// by hand: everything in BF16 (model.to(bfloat16): parameters 2, gradients 2, AdamW's two
+/// moments in the parameters' dtype 4 = 8 bytes), FP32 parameters with BF16 compute (4 + 4 + 8
+/// = 16 bytes), and FSDP2's unsharded FP32 gradient accumulators (4 bytes per parameter in place
+/// of the gradient shards).
 #include "sim/memory_estimate.h"
 
 #include <gtest/gtest.h>
@@ -43,6 +47,72 @@ TEST(MemoryEstimateTest, BytesPerParameterFollowMegatronsTable) {
   EXPECT_DOUBLE_EQ(RankMemory(sums, 0, l, hardware, options).weights, 3.0 * 1e6);
 }
 
+TEST(MemoryEstimateTest, OtherStatePrecisionsByHand) {
+  internal::StageSums sums;
+  sums.dense_params = 1'000'000;
+  sums.layers = 10;  // one layer = 100,000 parameters
+  const hw::Hardware hardware = hw::testing::ToyHardware();
+  SimOptions options;
+  Layout l = Resolved(1, 1, 4, 1);
+  l.sharding = Sharding::kNone;
+  options.state_precision = StatePrecision::kBf16;
+  MemoryBreakdown m = RankMemory(sums, 0, l, hardware, options);
+  EXPECT_DOUBLE_EQ(m.weights, 2.0 * 1e6);
+  EXPECT_DOUBLE_EQ(m.gradients, 2.0 * 1e6);
+  EXPECT_DOUBLE_EQ(m.optimizer_states, 4.0 * 1e6);
+  options.state_precision = StatePrecision::kFp32;
+  m = RankMemory(sums, 0, l, hardware, options);
+  EXPECT_DOUBLE_EQ(m.weights + m.gradients + m.optimizer_states, 16.0 * 1e6);
+  // FSDP over 4: 8 / 4 bytes of shards, plus two gathered layers of BF16 weights (2 bytes)
+  // with their FP32 unsharded gradients (4 bytes): 2e6 + 2 x 6 x 1e5.
+  options.state_precision = StatePrecision::kBf16;
+  l.sharding = Sharding::kFull;
+  m = RankMemory(sums, 0, l, hardware, options);
+  EXPECT_DOUBLE_EQ(m.weights + m.gradients + m.optimizer_states, 2e6 + 1.2e6);
+}
+
+TEST(MemoryEstimateTest, FsdpUnshardedAccumulatorsReplaceTheGradientShards) {
+  internal::StageSums sums;
+  sums.dense_params = 1'000'000;
+  sums.layers = 10;
+  const hw::Hardware hardware = hw::testing::ToyHardware();
+  SimOptions options;
+  options.state_precision = StatePrecision::kBf16;
+  options.fsdp_unsharded_grad_accumulation = true;
+  Layout l = Resolved(1, 1, 4, 2);  // two micro-batches per step
+  l.sharding = Sharding::kFull;
+  MemoryBreakdown m = RankMemory(sums, 0, l, hardware, options);
+  // 4 bytes for every parameter, and the two gathered layers' FP32 gradients (2 x 4 x 1e5).
+  EXPECT_DOUBLE_EQ(m.gradients, 4.0 * 1e6 + 8.0 * 1e5);
+  EXPECT_DOUBLE_EQ(m.weights, 2.0 * 1e6 / 4 + 4.0 * 1e5);
+  EXPECT_DOUBLE_EQ(m.optimizer_states, 4.0 * 1e6 / 4);
+  // With one micro-batch per step nothing accumulates: BF16 shards (2 bytes / 4) are back.
+  Layout single = Resolved(1, 1, 4, 1);
+  single.sharding = Sharding::kFull;
+  m = RankMemory(sums, 0, single, hardware, options);
+  EXPECT_DOUBLE_EQ(m.gradients, 2.0 * 1e6 / 4 + 8.0 * 1e5);
+}
+
+TEST(MemoryEstimateTest, EachStatisticReadsItsShareOfTheBreakdown) {
+  MemoryBreakdown m;
+  m.weights = 1.0;
+  m.gradients = 2.0;
+  m.optimizer_states = 4.0;
+  m.activations = 8.0;
+  m.transient = 16.0;
+  m.fragmentation = 32.0;
+  m.communication = 64.0;
+  m.framework = 128.0;
+  EXPECT_DOUBLE_EQ(m.Read(MemoryStatistic::kMaxAllocated), 31.0);
+  EXPECT_DOUBLE_EQ(m.Read(MemoryStatistic::kMaxReserved), 63.0);
+  EXPECT_DOUBLE_EQ(m.Read(MemoryStatistic::kDeviceUsed), 255.0);
+  for (MemoryStatistic statistic : {MemoryStatistic::kMaxAllocated, MemoryStatistic::kMaxReserved,
+                                    MemoryStatistic::kDeviceUsed}) {
+    EXPECT_EQ(MemoryStatisticFromString(ToString(statistic)), statistic);
+  }
+  EXPECT_FALSE(MemoryStatisticFromString("nvidia-smi").has_value());
+}
+
 TEST(MemoryEstimateTest, ExpertStatesShardOverTheExpertDataParallelGroup) {
   internal::StageSums sums;
   sums.expert_params = 1'000'000;
@@ -62,14 +132,24 @@ TEST(MemoryEstimateTest, FastTotalMatchesTheBreakdown) {
   sums.layers = 3;
   for (Sharding sharding : {Sharding::kNone, Sharding::kOptimizer, Sharding::kFull}) {
     for (hw::Precision precision : {hw::Precision::kBf16, hw::Precision::kFp8}) {
-      Layout l = Resolved(4, 2, 8, 8);
-      l.ep = 4;
-      l.sharding = sharding;
-      l.precision = precision;
-      const RankMemoryTotal total(l, SimOptions{});
-      for (int64_t rank = 0; rank < 4; ++rank) {
-        const MemoryBreakdown m = RankMemory(sums, rank, l, hw::testing::ToyHardware(), {});
-        EXPECT_NEAR(total(sums, rank), m.Total(), 1e-6 * m.Total()) << ToString(sharding);
+      for (StatePrecision states :
+           {StatePrecision::kMixed, StatePrecision::kBf16, StatePrecision::kFp32}) {
+        for (bool accumulate : {false, true}) {
+          Layout l = Resolved(4, 2, 8, 8);
+          l.ep = 4;
+          l.sharding = sharding;
+          l.precision = precision;
+          SimOptions options;
+          options.state_precision = states;
+          options.fsdp_unsharded_grad_accumulation = accumulate;
+          const RankMemoryTotal total(l, options);
+          for (int64_t rank = 0; rank < 4; ++rank) {
+            const MemoryBreakdown m =
+                RankMemory(sums, rank, l, hw::testing::ToyHardware(), options);
+            EXPECT_NEAR(total(sums, rank), m.Total(), 1e-6 * m.Total())
+                << ToString(sharding) << " " << ToString(states) << " " << accumulate;
+          }
+        }
       }
     }
   }

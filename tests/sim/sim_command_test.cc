@@ -73,6 +73,29 @@ TEST(SimCommandTest, JsonAndTrace) {
   std::filesystem::remove(trace);
 }
 
+TEST(SimCommandTest, StateStorageFlagsChangeTheMemoryNotTheTime) {
+  // llama-3-8b on 8 GPUs with dp 8 and the distributed optimizer: Adam's states are 12 bytes
+  // per parameter in Megatron's mixed precision and 4 (two BF16 moments) with --states bf16,
+  // both sharded over the 8 ranks; the gradients go from 4 bytes to 2.
+  const std::string base =
+      "sim llama-3-8b --fleet 8xH100 --layout dp=8,gbs=64 --analytic-only --json";
+  const CliResult mixed = RunMoeplan(base);
+  const CliResult bf16 = RunMoeplan(base + " --states bf16");
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  ASSERT_EQ(bf16.exit_code, 0) << bf16.err;
+  const auto a = nlohmann::json::parse(mixed.out), b = nlohmann::json::parse(bf16.out);
+  EXPECT_DOUBLE_EQ(b["memory"]["optimizer_states_bytes"].get<double>() * 3.0,
+                   a["memory"]["optimizer_states_bytes"].get<double>());
+  EXPECT_DOUBLE_EQ(b["memory"]["gradients_bytes"].get<double>() * 2.0,
+                   a["memory"]["gradients_bytes"].get<double>());
+  EXPECT_DOUBLE_EQ(b["analytic"]["step_time_s"].get<double>(),
+                   a["analytic"]["step_time_s"].get<double>());
+  EXPECT_EQ(b["options"]["state_precision"], "bf16");
+  const CliResult bad = RunMoeplan("sim llama-3-8b --fleet 8xH100 --states fp16");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--states"));
+}
+
 TEST(SimCommandTest, BestLayoutListsLayoutsAndRejections) {
   const CliResult r =
       RunMoeplan("sim mixtral-8x7b --fleet 64xH100 --best-layout --gbs 256 --top 3");

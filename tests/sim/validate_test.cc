@@ -23,7 +23,7 @@ json TinyRuns() {
                  "sequence_parallel": null, "recompute": null, "recompute_detail": null},
       "measured": {"tokens_per_s_per_gpu": 8000.0, "model_flops_per_s_per_gpu": null,
                    "step_time_s": null, "mfu": null, "hfu": null,
-                   "memory_per_gpu_bytes": 60e9},
+                   "memory_per_gpu_bytes": 60e9, "memory_statistic": "max_allocated"},
       "primary_metric": "tokens_per_s_per_gpu", "flop_convention": "megatron-bridge"
     }]})");
 }
@@ -61,6 +61,33 @@ TEST(ValidateTest, TinyRunsFileIsComparedInItsOwnQuantity) {
   EXPECT_DOUBLE_EQ(row.error, (row.predicted - 8000.0) / 8000.0);
   ASSERT_TRUE(row.memory_error.has_value());
   EXPECT_DOUBLE_EQ(*row.memory_error, (*row.memory_predicted - 60e9) / 60e9);
+  EXPECT_EQ(row.memory_statistic, MemoryStatistic::kMaxAllocated);
+}
+
+TEST(ValidateTest, MemoryIsComparedInTheCounterItsSourceReads) {
+  // The tiny run (tp 1, dp 8, distributed optimizer) belongs to two process groups of more than
+  // one GPU (dp x cp and the expert data-parallel group, both 8). nvidia-smi's reading is the
+  // live tensors plus, by SimOptions' defaults, 5% fragmentation, a 2 GiB framework reserve and
+  // 64 MiB of NCCL buffers per group.
+  json device = TinyRuns();
+  device["runs"][0]["measured"]["memory_statistic"] = "device_used";
+  const ValidationRow allocated = EvaluatePublishedRun((*ParsePublishedRuns(TinyRuns(), "a"))[0]);
+  const ValidationRow used = EvaluatePublishedRun((*ParsePublishedRuns(device, "d"))[0]);
+  ASSERT_TRUE(allocated.memory_predicted && used.memory_predicted);
+  const double tensors = *allocated.memory_predicted;
+  EXPECT_NEAR(*used.memory_predicted, 1.05 * tensors + 2.0 * (1 << 30) + 2 * 64.0 * (1 << 20),
+              1e-9 * tensors);
+  EXPECT_EQ(used.memory_statistic, MemoryStatistic::kDeviceUsed);
+
+  json missing = TinyRuns();
+  missing["runs"][0]["measured"].erase("memory_statistic");
+  EXPECT_EQ(ParsePublishedRuns(missing, "bad.json").error().message,
+            "bad.json: $.runs[0].measured.memory_statistic: expected \"max_allocated\", "
+            "\"max_reserved\" or \"device_used\" with memory_per_gpu_bytes, got \"\"");
+  json unknown = TinyRuns();
+  unknown["runs"][0]["measured"]["memory_statistic"] = "nvidia-smi";
+  EXPECT_NE(ParsePublishedRuns(unknown, "bad.json").error().message.find("got \"nvidia-smi\""),
+            std::string::npos);
 }
 
 TEST(ValidateTest, RowsWithoutPresetAreSkippedWithReason) {
@@ -124,8 +151,12 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   json file = TinyRuns();
   file["runs"][0]["layout"]["recompute"] = "selective";
   file["runs"][0]["layout"]["recompute_modules"] = {"layernorm", "mlp"};
-  file["runs"][0]["sim_options"] = {
-      {"dispatcher", "deepep"}, {"moe_a2a_overlap", true}, {"cuda_graphs", true}};
+  file["runs"][0]["sim_options"] = {{"dispatcher", "deepep"},
+                                    {"moe_a2a_overlap", true},
+                                    {"cuda_graphs", true},
+                                    {"state_precision", "bf16"},
+                                    {"fsdp_unsharded_grad_accumulation", true},
+                                    {"vocab_parallel_loss", false}};
   auto runs = ParsePublishedRuns(file, "tiny.json");
   ASSERT_TRUE(runs.ok()) << runs.error().message;
   const PublishedRun& run = (*runs)[0];
@@ -134,6 +165,9 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   EXPECT_EQ(run.options.dispatcher, Dispatcher::kDeepEp);
   EXPECT_TRUE(run.options.moe_a2a_overlap);
   EXPECT_TRUE(run.options.cuda_graphs);
+  EXPECT_EQ(run.options.state_precision, StatePrecision::kBf16);
+  EXPECT_TRUE(run.options.fsdp_unsharded_grad_accumulation);
+  EXPECT_FALSE(run.options.vocab_parallel_loss);
   EXPECT_TRUE(run.options.flash_attention);  // not given: the default
   // The row's layout text names the modules.
   EXPECT_NE(EvaluatePublishedRun(run).layout.find("rc=selective(layernorm+mlp)"),
@@ -146,6 +180,11 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
   EXPECT_EQ(ParsePublishedRuns(dispatcher, "bad.json").error().message,
             "bad.json: $.runs[0].sim_options.dispatcher: expected \"alltoall\", \"deepep\" or "
             "\"hybridep\", got \"nccl\"");
+  json states = TinyRuns();
+  states["runs"][0]["sim_options"] = {{"state_precision", "fp16"}};
+  EXPECT_EQ(ParsePublishedRuns(states, "bad.json").error().message,
+            "bad.json: $.runs[0].sim_options.state_precision: expected \"mixed\", \"bf16\" or "
+            "\"fp32\", got \"fp16\"");
   json hybridep = TinyRuns();
   hybridep["runs"][0]["sim_options"] = {{"dispatcher", "hybridep"}};
   auto parsed = ParsePublishedRuns(hybridep, "ok.json");
