@@ -93,18 +93,18 @@ RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options
       dense_bytes_ = b.weight + b.gradient + b.optimizer * dense_shard;
       expert_bytes_ = b.weight + b.gradient + b.optimizer * expert_shard;
       break;
-    case Sharding::kFull:
-      dense_bytes_ = (b.weight + b.gradient + b.optimizer) * dense_shard;
-      expert_bytes_ = (b.weight + b.gradient + b.optimizer) * expert_shard;
+    case Sharding::kFull: {
+      // The unsharded FP32 accumulators replace the gradient shards: a layer's gradient exists
+      // in one form or the other (its accumulator is freed by the reduce-scatter that makes
+      // the shard), so the peak, in the last micro-batch's backward, holds the accumulators.
+      const bool accumulate = AccumulatesUnsharded(layout, options);
+      dense_bytes_ = (b.weight + b.optimizer) * dense_shard +
+                     (accumulate ? kUnshardedGradBytes : b.gradient * dense_shard);
+      expert_bytes_ = (b.weight + b.optimizer) * expert_shard +
+                      (accumulate ? kUnshardedGradBytes : b.gradient * expert_shard);
       layer_bytes_ = 2.0 * (b.gathered_weight + b.gathered_gradient);
       break;
-  }
-  if (AccumulatesUnsharded(layout, options)) {
-    // The unsharded FP32 accumulators replace the gradient shards: a layer's gradient exists
-    // in one form or the other (its accumulator is freed by the reduce-scatter that makes
-    // the shard), so the peak, in the last micro-batch's backward, holds the accumulators.
-    dense_bytes_ += kUnshardedGradBytes - b.gradient * dense_shard;
-    expert_bytes_ += kUnshardedGradBytes - b.gradient * expert_shard;
+    }
   }
 }
 
@@ -149,13 +149,13 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
       // its unsharded gradient.
       const double layer = params / static_cast<double>(std::max<int64_t>(sums.layers, 1));
       memory.weights = b.weight * sharded + 2.0 * b.gathered_weight * layer;
-      memory.gradients = b.gradient * sharded + 2.0 * b.gathered_gradient * layer;
+      // Unsharded FP32 accumulators in place of the shards (see RankMemoryTotal).
+      const double stored = AccumulatesUnsharded(layout, options) ? kUnshardedGradBytes * params
+                                                                  : b.gradient * sharded;
+      memory.gradients = stored + 2.0 * b.gathered_gradient * layer;
       memory.optimizer_states = b.optimizer * sharded;
       break;
     }
-  }
-  if (AccumulatesUnsharded(layout, options)) {  // accumulators replace shards (see above)
-    memory.gradients += kUnshardedGradBytes * params - b.gradient * sharded;
   }
   memory.inflight_microbatches = InflightMicrobatches(layout, rank);
   memory.activations = sums.activation_bytes * memory.inflight_microbatches;

@@ -1,6 +1,8 @@
 //===- sim/memory_estimate.h - Memory of one GPU, broken down ---*- C++ -*-===//
 /// \file
-/// Bytes one GPU of a pipeline rank needs, by kind:
+/// Bytes one GPU of a pipeline rank needs, by kind, in Megatron-LM's mixed precision (the
+/// default; SimOptions::state_precision selects PyTorch's all-BF16 and FSDP2 FP32 conventions,
+/// and fsdp_unsharded_grad_accumulation FSDP2's unsharded FP32 gradients, see sim_options.h):
 ///  - weights: BF16 parameters (2 bytes), plus a 1-byte FP8 copy under FP8 training
 ///    (Transformer Engine caches the quantised weights);
 ///  - gradients: FP32 main gradients (4 bytes: Megatron accumulates and reduces BF16 runs'
@@ -21,6 +23,8 @@
 ///    gathers, the FP32 logit gradient, the layer being recomputed);
 ///  - communication buffers: NCCL buffers per process group (options);
 ///  - framework reserve and allocator fragmentation (options; uncalibrated).
+/// A measurement reads one counter of these (MemoryStatistic): the live tensors, plus the
+/// allocator's fragmentation, or everything (nvidia-smi).
 /// Out of memory is a verdict (`Fits()` false), never an error.
 //===----------------------------------------------------------------------===//
 #pragma once
