@@ -67,6 +67,20 @@ Result<std::string> OptString(const json& object, const std::string& key, std::s
   return it->get<std::string>();
 }
 
+// An optional field holding one of an enum's names (`parse`: its FromString); absent, null or
+// empty gives nullopt, any other unknown name an error listing the `expected` names.
+template <typename Enum>
+Result<std::optional<Enum>> OptName(const json& object, const std::string& key,
+                                    std::string_view file, const std::string& path,
+                                    std::optional<Enum> (*parse)(std::string_view),
+                                    std::string_view expected) {
+  auto text = OptString(object, key, file, path);
+  if (!text) return text.error();
+  if (text->empty()) return std::optional<Enum>{};
+  if (std::optional<Enum> value = parse(*text)) return value;
+  return PathError(file, path + "." + key, fmt::format("expected {}, got \"{}\"", expected, *text));
+}
+
 const std::set<std::string> kRunKeys = {"id",
                                         "source",
                                         "table",
@@ -163,23 +177,15 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
                                    const std::string& path) {
   if (Status s = CheckKeys(object, kOptionKeys, file, path); !s) return s.error();
   SimOptions options;
-  auto dispatcher = OptString(object, "dispatcher", file, path);
+  // Absent names keep the defaults.
+  auto dispatcher = OptName(object, "dispatcher", file, path, &DispatcherFromString,
+                            "\"alltoall\", \"deepep\" or \"hybridep\"");
   if (!dispatcher) return dispatcher.error();
-  if (std::optional<Dispatcher> parsed = DispatcherFromString(*dispatcher)) {
-    options.dispatcher = *parsed;
-  } else if (!dispatcher->empty()) {  // absent: the default
-    return PathError(
-        file, path + ".dispatcher",
-        fmt::format("expected \"alltoall\", \"deepep\" or \"hybridep\", got \"{}\"", *dispatcher));
-  }
-  auto states = OptString(object, "state_precision", file, path);
+  options.dispatcher = dispatcher->value_or(options.dispatcher);
+  auto states = OptName(object, "state_precision", file, path, &StatePrecisionFromString,
+                        "\"mixed\", \"bf16\" or \"fp32\"");
   if (!states) return states.error();
-  if (std::optional<StatePrecision> parsed = StatePrecisionFromString(*states)) {
-    options.state_precision = *parsed;
-  } else if (!states->empty()) {
-    return PathError(file, path + ".state_precision",
-                     fmt::format("expected \"mixed\", \"bf16\" or \"fp32\", got \"{}\"", *states));
-  }
+  options.state_precision = states->value_or(options.state_precision);
   for (auto [key, target] :
        {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
         std::pair{"flash_attention", &options.flash_attention},
@@ -359,16 +365,15 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
       }
       // A memory figure means nothing without the counter it read (allocated tensors, the
       // allocator's reservation or nvidia-smi differ by gigabytes), so the file must say.
-      auto statistic = OptString(*it, "memory_statistic", file, mpath);
+      constexpr std::string_view kStatistics =
+          "\"max_allocated\", \"max_reserved\" or \"device_used\" with memory_per_gpu_bytes";
+      auto statistic =
+          OptName(*it, "memory_statistic", file, mpath, &MemoryStatisticFromString, kStatistics);
       if (!statistic) return statistic.error();
-      if (run.memory_per_gpu_bytes || !statistic->empty()) {
-        run.memory_statistic = MemoryStatisticFromString(*statistic);
-        if (!run.memory_statistic) {
-          return PathError(file, mpath + ".memory_statistic",
-                           fmt::format("expected \"max_allocated\", \"max_reserved\" or "
-                                       "\"device_used\" with memory_per_gpu_bytes, got \"{}\"",
-                                       *statistic));
-        }
+      run.memory_statistic = *statistic;
+      if (run.memory_per_gpu_bytes && !run.memory_statistic) {
+        return PathError(file, mpath + ".memory_statistic",
+                         fmt::format("expected {}, got \"\"", kStatistics));
       }
     }
     if (auto it = r.find("consistency_warnings"); it != r.end() && !it->is_null() && !it->empty())
