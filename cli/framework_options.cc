@@ -37,6 +37,19 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
   cmd->add_flag("--replicated-logits", args.replicated_logits,
                 "No vocab-parallel loss: every TP rank gathers the full logits (DTensor "
                 "ColwiseParallel with Replicate output, no loss_parallel)");
+  cmd->add_flag("--grad-reduce-in-bf16", args.grad_reduce_in_bf16,
+                "BF16 gradient buffers and reduction (Megatron --grad-reduce-in-bf16): 2 bytes "
+                "per gradient instead of 4");
+  cmd->add_flag("--bf16-adam-moments", args.bf16_adam_moments,
+                "Adam moments in BF16 (Megatron --use-precision-aware-optimizer "
+                "--exp-avg-dtype bf16 --exp-avg-sq-dtype bf16)");
+  cmd->add_flag("--fp8-param-gather", args.fp8_param_gather,
+                "Under FP8, parameters stored as FP8 without a BF16 copy (Megatron "
+                "--fp8-param-gather, NeMo fp8_params)");
+  cmd->add_option("--offload-activation-layers", args.offload_activation_layers,
+                  "Decoder layers per pipeline rank whose activations are offloaded to host "
+                  "memory (Megatron --cpu-offloading-num-layers; transfers assumed hidden)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
 }
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
@@ -53,6 +66,10 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
       sim::StatePrecisionFromString(args.states).value_or(sim::StatePrecision::kMixed);
   options.fsdp_unsharded_grad_accumulation = args.fsdp_unsharded_grad_accumulation;
   options.vocab_parallel_loss = !args.replicated_logits;
+  options.grad_reduce_in_bf16 = args.grad_reduce_in_bf16;
+  options.bf16_adam_moments = args.bf16_adam_moments;
+  options.fp8_param_gather = args.fp8_param_gather;
+  options.offload_activation_layers = args.offload_activation_layers;
 }
 
 }  // namespace moeplan::cli

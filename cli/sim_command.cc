@@ -171,21 +171,28 @@ std::string RenderMemory(const sim::MemoryBreakdown& m, const sim::SimOptions& o
   // FSDP's unsharded FP32 accumulators replace the gradient shards when they apply.
   const std::string accumulators =
       options.fsdp_unsharded_grad_accumulation ? " or fp32 unsharded accumulators" : "";
+  const char* grads = options.grad_reduce_in_bf16 ? "bf16" : "fp32";
+  const char* moments = options.bf16_adam_moments ? "bf16" : "fp32";
   switch (options.state_precision) {
     case sim::StatePrecision::kMixed:
-      row("gradients (fp32 main grads)", m.gradients);
-      row("optimizer states (fp32 master + Adam)", m.optimizer_states);
+      row(fmt::format("gradients ({} main grads)", grads), m.gradients);
+      row(fmt::format("optimizer states (fp32 master + {} Adam)", moments), m.optimizer_states);
       break;
     case sim::StatePrecision::kBf16:
       row("gradients (bf16" + accumulators + ")", m.gradients);
       row("optimizer states (bf16 Adam moments)", m.optimizer_states);
       break;
     case sim::StatePrecision::kFp32:
-      row("gradients (fp32" + accumulators + ")", m.gradients);
-      row("optimizer states (fp32 Adam moments)", m.optimizer_states);
+      row(fmt::format("gradients ({}{})", grads, accumulators), m.gradients);
+      row(fmt::format("optimizer states ({} Adam moments)", moments), m.optimizer_states);
       break;
   }
-  row(fmt::format("activations ({:.2f} micro-batches in flight)", m.inflight_microbatches),
+  const std::string offloaded =
+      options.offload_activation_layers > 0
+          ? fmt::format(", {} layers offloaded to host", options.offload_activation_layers)
+          : "";
+  row(fmt::format("activations ({:.2f} micro-batches in flight{})", m.inflight_microbatches,
+                  offloaded),
       m.activations);
   row("transient (MoE dispatch, gathers, logits)", m.transient);
   row("communication buffers", m.communication);

@@ -76,6 +76,24 @@ Hardware H200Sxm() {
   return h;
 }
 
+// The H100 SXM 96GB of Meta's Grand Teton hosts, on which torchtitan publishes its benchmarks
+// (pytorch/torchtitan benchmarks/llama3_h100_202412_torchtitan.md): "96GB HBM2e with 2.4 TB/sec
+// peak memory bandwidth", 8 GPUs per host on NVLink, "400 Gb/s per GPU" RDMA, run at the
+// "default 500W power limit". Its tensor peaks are not published ("between SXM and NVL"): the
+// SXM's are kept, so throughput predictions on it are optimistic by the lower power limit.
+Hardware H100Sxm96() {
+  Hardware h = H100Sxm();
+  h.name = "h100-sxm-96gb";
+  h.description =
+      "NVIDIA H100 SXM 96GB HBM2e at 500 W, Grand Teton (torchtitan benchmark page; tensor "
+      "peaks from the NVIDIA H100 datasheet's SXM column, assumed)";
+  h.device.name = "NVIDIA H100 SXM 96GB HBM2e";
+  h.device.hbm_bytes = 96 * kGiB;
+  h.device.hbm_bandwidth = 2400 * kGBps;
+  h.scale_out.technology = "RDMA backend network, 400 Gb/s per GPU";
+  return h;
+}
+
 // NVIDIA H800 SXM5 product brief: H100 SXM tensor rates, 80 GB HBM3 at 3.35 TB/s, NVLink cut
 // to 400 GB/s bidirectional -> 200 GB/s per direction (derived). The DeepSeek-V3 report
 // (arXiv:2412.19437, Sec. 3.2.2) describes these nodes: 8 GPUs on NVLink/NVSwitch and
@@ -299,6 +317,7 @@ std::vector<HardwarePreset> BuildPresets() {
   add(WithFittedEfficiency(A800Sxm80(), kAmpereFit), {"a800", "a800-80gb", "a800-sxm4-80gb"});
   add(WithFittedEfficiency(H100Sxm(), kHopperFit),
       {"h100", "h100-sxm5", "h100-80gb", "h100-sxm-80gb"});
+  add(WithFittedEfficiency(H100Sxm96(), kHopperFit), {"h100-96gb", "h100-grand-teton"});
   add(WithFittedEfficiency(H800Sxm(), kHopperFit), {"h800", "h800-sxm5"});
   add(WithFittedEfficiency(H200Sxm(), kHopperFit), {"h200", "h200-sxm5", "h200-141gb"});
   add(WithFittedEfficiency(Mi300x(), kNoFit), {"mi300", "mi300x-oam"});

@@ -17,17 +17,42 @@ struct StateBytes {
   double gathered_gradient = 4.0;
 };
 
-StateBytes BytesPerParameter(StatePrecision states, hw::Precision compute) {
-  const double fp8_copy = compute == hw::Precision::kFp8 ? 1.0 : 0.0;
-  switch (states) {
+StateBytes BytesPerParameter(const SimOptions& options, hw::Precision compute) {
+  const bool fp8 = compute == hw::Precision::kFp8;
+  const double fp8_copy = fp8 ? 1.0 : 0.0;
+  StateBytes b;
+  switch (options.state_precision) {
     case StatePrecision::kMixed:  // BF16 weights, FP32 main gradients, FP32 master + moments
-      return {2.0 + fp8_copy, 4.0, 12.0, 2.0 + fp8_copy};
+      b = {2.0 + fp8_copy, 4.0, 12.0, 2.0 + fp8_copy};
+      break;
     case StatePrecision::kBf16:  // all BF16; FSDP reduces in FP32
-      return {2.0 + fp8_copy, 2.0, 4.0, 2.0 + fp8_copy};
+      b = {2.0 + fp8_copy, 2.0, 4.0, 2.0 + fp8_copy};
+      break;
     case StatePrecision::kFp32:  // FP32 parameters and moments, BF16 compute copies
-      return {4.0 + fp8_copy, 4.0, 8.0, 2.0 + fp8_copy};
+      b = {4.0 + fp8_copy, 4.0, 8.0, 2.0 + fp8_copy};
+      break;
   }
-  return {};
+  if (options.grad_reduce_in_bf16) b.gradient = b.gathered_gradient = 2.0;
+  // Two moments of 4 bytes become two of 2 (all-BF16 states already have them in BF16).
+  if (options.bf16_adam_moments && options.state_precision != StatePrecision::kBf16) {
+    b.optimizer -= 4.0;
+  }
+  // The BF16 working copy (2 bytes) gives way to an FP8 parameter (1 byte); the FP32 master of
+  // kMixed and kFp32 is in the optimizer or weight term and stays.
+  if (options.fp8_param_gather && fp8) {
+    if (options.state_precision != StatePrecision::kFp32) b.weight -= 1.0;
+    b.gathered_weight -= 1.0;
+  }
+  return b;
+}
+
+// The activations a rank keeps per micro-batch once `offload_layers` of its decoder layers have
+// their activations in host memory (SimOptions::offload_activation_layers).
+double KeptActivationBytes(const internal::StageSums& sums, int64_t offload_layers) {
+  if (offload_layers <= 0 || sums.layers <= 0) return sums.activation_bytes;
+  const double offloaded =
+      static_cast<double>(std::min(offload_layers, sums.layers)) / static_cast<double>(sums.layers);
+  return sums.activation_bytes - offloaded * sums.layer_activation_bytes;
 }
 
 // FP32 reduce dtype of the unsharded gradients FSDP keeps while accumulating (sim_options.h).
@@ -78,11 +103,11 @@ double InflightMicrobatches(const Layout& layout, int64_t rank) {
 }
 
 RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options)
-    : layout_(layout) {
+    : layout_(layout), offload_layers_(options.offload_activation_layers) {
   fixed_ = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout)) +
            options.framework_reserve_bytes;
   fragmentation_ = 1.0 + options.fragmentation;
-  const StateBytes b = BytesPerParameter(options.state_precision, layout.precision);
+  const StateBytes b = BytesPerParameter(options, layout.precision);
   const double dense_shard = 1.0 / static_cast<double>(layout.dp * layout.cp);
   const double expert_shard = 1.0 / static_cast<double>(layout.Edp());
   switch (layout.sharding) {
@@ -117,7 +142,8 @@ double RankMemoryTotal::operator()(const internal::StageSums& sums, int64_t rank
         layer_bytes_ * (dense + expert) / static_cast<double>(std::max<int64_t>(sums.layers, 1));
   }
   const double tensors =
-      states + sums.activation_bytes * InflightMicrobatches(layout_, rank) + sums.transient_bytes;
+      states + KeptActivationBytes(sums, offload_layers_) * InflightMicrobatches(layout_, rank) +
+      sums.transient_bytes;
   return fixed_ + fragmentation_ * tensors;
 }
 
@@ -132,7 +158,7 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
   // Shards of the data-parallel groups: dense parameters over dp x cp, experts over edp.
   const double sharded = dense / static_cast<double>(layout.dp * layout.cp) +
                          expert / static_cast<double>(layout.Edp());
-  const StateBytes b = BytesPerParameter(options.state_precision, layout.precision);
+  const StateBytes b = BytesPerParameter(options, layout.precision);
   switch (layout.sharding) {
     case Sharding::kNone:
       memory.weights = b.weight * params;
@@ -158,7 +184,8 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
     }
   }
   memory.inflight_microbatches = InflightMicrobatches(layout, rank);
-  memory.activations = sums.activation_bytes * memory.inflight_microbatches;
+  memory.activations =
+      KeptActivationBytes(sums, options.offload_activation_layers) * memory.inflight_microbatches;
   memory.transient = sums.transient_bytes;
   memory.communication = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout));
   memory.framework = options.framework_reserve_bytes;

@@ -23,6 +23,9 @@
 ///    gathers, the FP32 logit gradient, the layer being recomputed);
 ///  - communication buffers: NCCL buffers per process group (options);
 ///  - framework reserve and allocator fragmentation (options; uncalibrated).
+/// Megatron's storage flags adjust the per-parameter bytes (SimOptions: BF16 gradient buffers,
+/// BF16 Adam moments, FP8 parameters) and CPU activation offloading removes the activations of
+/// the offloaded layers from the rank.
 /// A measurement reads one counter of these (MemoryStatistic): the live tensors, plus the
 /// allocator's fragmentation, or everything (nvidia-smi).
 /// Out of memory is a verdict (`Fits()` false), never an error.
@@ -105,6 +108,7 @@ class RankMemoryTotal {
 
  private:
   const Layout& layout_;
+  int64_t offload_layers_ = 0;  // decoder layers whose activations live in host memory
   double fixed_ = 0.0;          // communication buffers + framework reserve
   double fragmentation_ = 0.0;  // 1 + fragmentation
   double dense_bytes_ = 0.0;    // weights + gradients + optimizer bytes per dense parameter

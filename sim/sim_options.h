@@ -96,6 +96,21 @@ struct SimOptions {
   /// per (TP/EP-local) parameter on top of the shards. Megatron reduces every bucket as the
   /// backward produces it; off by default.
   bool fsdp_unsharded_grad_accumulation = false;
+  /// Megatron-LM's storage knobs on top of state_precision, each from a published recipe flag:
+  /// BF16 gradient buffers and reduction (--grad-reduce-in-bf16; Megatron-Bridge
+  /// grad_reduce_in_fp32=False): 2 bytes per gradient instead of 4.
+  bool grad_reduce_in_bf16 = false;
+  /// Adam's two moments in BF16 (--use-precision-aware-optimizer --exp-avg-dtype bf16
+  /// --exp-avg-sq-dtype bf16): 2 + 2 bytes instead of 4 + 4; master weights unchanged.
+  bool bf16_adam_moments = false;
+  /// Under FP8, parameters live only as FP8 tensors (--fp8-param-gather, NeMo fp8_params): the
+  /// 2-byte BF16 weight becomes a 1-byte FP8 one (the cached FP8 copy stays). No effect in BF16.
+  bool fp8_param_gather = false;
+  /// Activations of this many decoder layers per pipeline rank are copied to host memory during
+  /// the forward and brought back for the backward (Megatron --cpu-offloading
+  /// --cpu-offloading-num-layers, activations only). Memory only: the copies are assumed hidden
+  /// behind compute (they ride the host link, which the hardware model does not describe).
+  int64_t offload_activation_layers = 0;
   /// The cross entropy runs on vocabulary shards of the logits (Megatron's vocab-parallel
   /// cross entropy, torch's loss_parallel). false: the LM head's output is all-gathered so that
   /// every tensor-parallel rank holds the full logits (DTensor ColwiseParallel with

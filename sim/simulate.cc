@@ -91,6 +91,10 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["state_precision"] = ToString(o.state_precision);
   json["fsdp_unsharded_grad_accumulation"] = o.fsdp_unsharded_grad_accumulation;
   json["vocab_parallel_loss"] = o.vocab_parallel_loss;
+  json["grad_reduce_in_bf16"] = o.grad_reduce_in_bf16;
+  json["bf16_adam_moments"] = o.bf16_adam_moments;
+  json["fp8_param_gather"] = o.fp8_param_gather;
+  json["offload_activation_layers"] = o.offload_activation_layers;
   json["dropout"] = o.dropout;
   json["framework_reserve_bytes"] = o.framework_reserve_bytes;
   json["nccl_bytes_per_group"] = o.nccl_bytes_per_group;

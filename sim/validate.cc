@@ -102,7 +102,8 @@ const std::set<std::string> kRunKeys = {"id",
                                         "derived",
                                         "assumptions",
                                         "notes",
-                                        "consistency_warnings"};
+                                        "consistency_warnings",
+                                        "throughput_not_compared"};
 const std::set<std::string> kLayoutKeys = {"tp",
                                            "pp",
                                            "vpp",
@@ -167,10 +168,11 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   return layout;
 }
 
-const std::set<std::string> kOptionKeys = {"dispatcher",         "moe_a2a_overlap",
-                                           "flash_attention",    "cuda_graphs",
-                                           "state_precision",    "fsdp_unsharded_grad_accumulation",
-                                           "vocab_parallel_loss"};
+const std::set<std::string> kOptionKeys = {
+    "dispatcher",          "moe_a2a_overlap",          "flash_attention",
+    "cuda_graphs",         "state_precision",          "fsdp_unsharded_grad_accumulation",
+    "vocab_parallel_loss", "grad_reduce_in_bf16",      "bf16_adam_moments",
+    "fp8_param_gather",    "offload_activation_layers"};
 
 // The framework options a source publishes with a run (sim/sim_options.h).
 Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
@@ -191,11 +193,17 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
         std::pair{"flash_attention", &options.flash_attention},
         std::pair{"cuda_graphs", &options.cuda_graphs},
         std::pair{"fsdp_unsharded_grad_accumulation", &options.fsdp_unsharded_grad_accumulation},
-        std::pair{"vocab_parallel_loss", &options.vocab_parallel_loss}}) {
+        std::pair{"vocab_parallel_loss", &options.vocab_parallel_loss},
+        std::pair{"grad_reduce_in_bf16", &options.grad_reduce_in_bf16},
+        std::pair{"bf16_adam_moments", &options.bf16_adam_moments},
+        std::pair{"fp8_param_gather", &options.fp8_param_gather}}) {
     auto value = OptBool(object, key, file, path);
     if (!value) return value.error();
     if (value->has_value()) *target = **value;
   }
+  auto offload = OptInt(object, "offload_activation_layers", file, path);
+  if (!offload) return offload.error();
+  if (offload->has_value()) options.offload_activation_layers = **offload;
   return options;
 }
 
@@ -305,7 +313,8 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
     for (auto [key, target] :
          {std::pair{"id", &run.id}, std::pair{"source", &run.source}, std::pair{"gpu", &run.gpu},
           std::pair{"gpu_published", &run.gpu_published}, std::pair{"precision", &run.precision},
-          std::pair{"flop_convention", &run.flop_convention}}) {
+          std::pair{"flop_convention", &run.flop_convention},
+          std::pair{"throughput_not_compared", &run.throughput_not_compared}}) {
       auto value = OptString(r, key, file, path);
       if (!value) return value.error();
       *target = std::move(*value);
@@ -520,7 +529,11 @@ std::optional<ValidationCase> PublishedCase(const PublishedRun& run, ValidationR
     flops = FlopConvention::kFull;
     c.flop_scale = 4.0 / 3.0;
   }
-  if (run.tokens_per_s_per_gpu) {
+  if (!run.throughput_not_compared.empty()) {
+    c.metric = ValidationMetric::kNone;
+    row.skip_reason = "throughput not compared: " + run.throughput_not_compared;
+    if (!run.memory_per_gpu_bytes) return std::nullopt;
+  } else if (run.tokens_per_s_per_gpu) {
     c.metric = ValidationMetric::kTokensPerSecond;
     c.measured = *run.tokens_per_s_per_gpu;
   } else if (run.step_time_s) {

@@ -71,6 +71,9 @@ struct PublishedRun {
   SimOptions options;
   std::string flop_convention;
   bool consistency_warnings = false;
+  /// Why the run's published throughput is deliberately not compared (e.g. hardware whose
+  /// clocks no preset describes): the row then checks memory only and is listed with this reason.
+  std::string throughput_not_compared;
   std::optional<double> tokens_per_s_per_gpu;
   std::optional<double> model_flops_per_s_per_gpu;
   std::optional<double> step_time_s;

@@ -24,8 +24,9 @@ struct StageSums {
   double imbalance = 0.0;  ///< seconds over balanced routing (all phases)
   int64_t dense_params = 0;
   int64_t expert_params = 0;
-  double activation_bytes = 0.0;  ///< kept per micro-batch
-  double transient_bytes = 0.0;   ///< largest temporary of any block
+  double activation_bytes = 0.0;        ///< kept per micro-batch
+  double layer_activation_bytes = 0.0;  ///< the decoder layers' share of activation_bytes
+  double transient_bytes = 0.0;         ///< largest temporary of any block
   int64_t layers = 0;
 
   double Time() const { return forward + backward_input + backward_weight; }
@@ -37,6 +38,7 @@ struct StageSums {
     dense_params += other.dense_params;
     expert_params += other.expert_params;
     activation_bytes += other.activation_bytes;
+    layer_activation_bytes += other.layer_activation_bytes;
     transient_bytes = std::max(transient_bytes, other.transient_bytes);
     layers += other.layers;
   }
@@ -70,6 +72,7 @@ inline StageSums SumStage(const ModelProfile& profile, const LoweredModel& lower
              profile.CountKind(k, span.begin, span.end), mode);
   }
   sums.layers = span.size();
+  sums.layer_activation_bytes = sums.activation_bytes;
   if (stage == 0) AddBlock(sums, lowered.embedding, 1, Recompute::kNone);
   if (stage == stages - 1) {
     AddBlock(sums, lowered.head, 1, Recompute::kNone);

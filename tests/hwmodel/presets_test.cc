@@ -43,6 +43,8 @@ struct SpecSheet {
 //   7 Infinity Fabric links of 128 GB/s bidirectional.
 const SpecSheet kSheets[] = {
     {"h100-sxm", 1979.0 / 2, 3958.0 / 2, 80, 3.35, 132, 900.0 / 2, 8, 8, 400.0 / 8},
+    // torchtitan's benchmark page: 96 GB HBM2e at 2.4 TB/s, 400 Gb/s RDMA per GPU.
+    {"h100-sxm-96gb", 1979.0 / 2, 3958.0 / 2, 96, 2.4, 132, 900.0 / 2, 8, 8, 400.0 / 8},
     {"h200-sxm", 1979.0 / 2, 3958.0 / 2, 141, 4.8, 132, 900.0 / 2, 8, 8, 400.0 / 8},
     {"h800-sxm", 1979.0 / 2, 3958.0 / 2, 80, 3.35, 132, 400.0 / 2, 8, 8, 400.0 / 8},
     {"a100-sxm-80gb", 312, 0, 80, 2.039, 108, 600.0 / 2, 8, 8, 200.0 / 8},
@@ -87,7 +89,7 @@ std::string SheetName(const ::testing::TestParamInfo<SpecSheet>& sheet) {
 INSTANTIATE_TEST_SUITE_P(Vendors, HardwarePresetSpecTest, ::testing::ValuesIn(kSheets), SheetName);
 
 TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
-  ASSERT_EQ(HardwarePresets().size(), 10u);
+  ASSERT_EQ(HardwarePresets().size(), 11u);
   for (const HardwarePreset& preset : HardwarePresets()) {
     SCOPED_TRACE(preset.name);
     EXPECT_TRUE(preset.hardware.Validate().ok()) << preset.hardware.Validate().message();

@@ -6,7 +6,10 @@
 /// by hand: everything in BF16 (model.to(bfloat16): parameters 2, gradients 2, AdamW's two
 /// moments in the parameters' dtype 4 = 8 bytes), FP32 parameters with BF16 compute (4 + 4 + 8
 /// = 16 bytes), and FSDP2's unsharded FP32 gradient accumulators (4 bytes per parameter in place
-/// of the gradient shards).
+/// of the gradient shards). Megatron's storage flags by hand: --grad-reduce-in-bf16 (gradients
+/// 4 -> 2 bytes), BF16 Adam moments (12 -> 4 + 2 + 2 = 8 bytes of optimizer state),
+/// --fp8-param-gather (BF16 weight 2 -> FP8 1 byte, the cached FP8 copy kept: 3 -> 2), and CPU
+/// activation offloading (the offloaded layers' share of the decoder-layer activations leaves).
 #include "sim/memory_estimate.h"
 
 #include <gtest/gtest.h>
@@ -71,6 +74,47 @@ TEST(MemoryEstimateTest, OtherStatePrecisionsByHand) {
   EXPECT_DOUBLE_EQ(m.weights + m.gradients + m.optimizer_states, 2e6 + 1.2e6);
 }
 
+TEST(MemoryEstimateTest, MegatronStorageFlagsByHand) {
+  internal::StageSums sums;
+  sums.dense_params = 1'000'000;
+  sums.layers = 10;
+  const hw::Hardware hardware = hw::testing::ToyHardware();
+  Layout l = Resolved(1, 1, 4, 1);  // distributed optimizer over 4
+  l.precision = hw::Precision::kFp8;
+  SimOptions options;
+  // Megatron's FP8 default: 2 + 1 bytes of weights, 4 of main gradients, 12 / 4 of states.
+  MemoryBreakdown m = RankMemory(sums, 0, l, hardware, options);
+  EXPECT_DOUBLE_EQ(m.weights, 3.0 * 1e6);
+  EXPECT_DOUBLE_EQ(m.gradients, 4.0 * 1e6);
+  EXPECT_DOUBLE_EQ(m.optimizer_states, 3.0 * 1e6);
+  options.grad_reduce_in_bf16 = true;
+  options.bf16_adam_moments = true;
+  options.fp8_param_gather = true;
+  m = RankMemory(sums, 0, l, hardware, options);
+  EXPECT_DOUBLE_EQ(m.weights, 2.0 * 1e6);               // FP8 parameter + its cached FP8 copy
+  EXPECT_DOUBLE_EQ(m.gradients, 2.0 * 1e6);             // BF16 gradient buffer
+  EXPECT_DOUBLE_EQ(m.optimizer_states, 8.0 / 4 * 1e6);  // FP32 master + 2 x BF16 moments
+  // In BF16 training there are no FP8 parameters to store.
+  l.precision = hw::Precision::kBf16;
+  m = RankMemory(sums, 0, l, hardware, options);
+  EXPECT_DOUBLE_EQ(m.weights, 2.0 * 1e6);
+}
+
+TEST(MemoryEstimateTest, OffloadedLayersLeaveTheirActivationsOnTheHost) {
+  internal::StageSums sums;
+  sums.dense_params = 1'000;
+  sums.layers = 8;
+  sums.layer_activation_bytes = 8e6;  // 1e6 per decoder layer
+  sums.activation_bytes = 9e6;        // plus 1e6 of the LM head, never offloaded
+  const hw::Hardware hardware = hw::testing::ToyHardware();
+  const Layout l = Resolved(1, 1, 1, 1);
+  SimOptions options;
+  options.offload_activation_layers = 3;
+  EXPECT_DOUBLE_EQ(RankMemory(sums, 0, l, hardware, options).activations, 9e6 - 3e6);
+  options.offload_activation_layers = 20;  // more than the rank has: every layer, not the head
+  EXPECT_DOUBLE_EQ(RankMemory(sums, 0, l, hardware, options).activations, 1e6);
+}
+
 TEST(MemoryEstimateTest, FsdpUnshardedAccumulatorsReplaceTheGradientShards) {
   internal::StageSums sums;
   sums.dense_params = 1'000'000;
@@ -128,13 +172,15 @@ TEST(MemoryEstimateTest, FastTotalMatchesTheBreakdown) {
   sums.dense_params = 3'000'000;
   sums.expert_params = 5'000'000;
   sums.activation_bytes = 1e8;
+  sums.layer_activation_bytes = 8e7;
   sums.transient_bytes = 3e7;
   sums.layers = 3;
   for (Sharding sharding : {Sharding::kNone, Sharding::kOptimizer, Sharding::kFull}) {
     for (hw::Precision precision : {hw::Precision::kBf16, hw::Precision::kFp8}) {
       for (StatePrecision states :
            {StatePrecision::kMixed, StatePrecision::kBf16, StatePrecision::kFp32}) {
-        for (bool accumulate : {false, true}) {
+        for (int flags = 0; flags < 16; ++flags) {
+          const bool accumulate = (flags & 1) != 0;
           Layout l = Resolved(4, 2, 8, 8);
           l.ep = 4;
           l.sharding = sharding;
@@ -142,12 +188,16 @@ TEST(MemoryEstimateTest, FastTotalMatchesTheBreakdown) {
           SimOptions options;
           options.state_precision = states;
           options.fsdp_unsharded_grad_accumulation = accumulate;
+          options.grad_reduce_in_bf16 = (flags & 2) != 0;
+          options.bf16_adam_moments = (flags & 4) != 0;
+          options.fp8_param_gather = (flags & 8) != 0;
+          options.offload_activation_layers = flags % 3;
           const RankMemoryTotal total(l, options);
           for (int64_t rank = 0; rank < 4; ++rank) {
             const MemoryBreakdown m =
                 RankMemory(sums, rank, l, hw::testing::ToyHardware(), options);
             EXPECT_NEAR(total(sums, rank), m.Total(), 1e-6 * m.Total())
-                << ToString(sharding) << " " << ToString(states) << " " << accumulate;
+                << ToString(sharding) << " " << ToString(states) << " flags " << flags;
           }
         }
       }

@@ -96,6 +96,35 @@ TEST(SimCommandTest, StateStorageFlagsChangeTheMemoryNotTheTime) {
   EXPECT_THAT(bad.err, HasSubstr("--states"));
 }
 
+TEST(SimCommandTest, MegatronStorageFlagsChangeTheMemoryNotTheTime) {
+  // llama-3-8b on 8 GPUs, dp 8, distributed optimizer: --grad-reduce-in-bf16 halves the FP32
+  // main gradients (4 -> 2 bytes); --bf16-adam-moments takes the sharded states from 12 bytes
+  // (master 4 + moments 8) to 8 (master 4 + moments 4); --offload-activation-layers 32 moves
+  // every decoder layer's activations to the host, leaving only the LM head's.
+  const std::string base =
+      "sim llama-3-8b --fleet 8xH100 --layout dp=8,gbs=64 --analytic-only --json";
+  const CliResult plain = RunMoeplan(base);
+  const CliResult flags = RunMoeplan(base + " --grad-reduce-in-bf16 --bf16-adam-moments");
+  const CliResult offload = RunMoeplan(base + " --offload-activation-layers 32");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(flags.exit_code, 0) << flags.err;
+  ASSERT_EQ(offload.exit_code, 0) << offload.err;
+  const auto a = nlohmann::json::parse(plain.out), b = nlohmann::json::parse(flags.out),
+             c = nlohmann::json::parse(offload.out);
+  EXPECT_DOUBLE_EQ(b["memory"]["gradients_bytes"].get<double>() * 2.0,
+                   a["memory"]["gradients_bytes"].get<double>());
+  EXPECT_DOUBLE_EQ(b["memory"]["optimizer_states_bytes"].get<double>() * 1.5,
+                   a["memory"]["optimizer_states_bytes"].get<double>());
+  EXPECT_LT(c["memory"]["activations_bytes"].get<double>(),
+            0.5 * a["memory"]["activations_bytes"].get<double>());
+  EXPECT_DOUBLE_EQ(b["analytic"]["step_time_s"].get<double>(),
+                   a["analytic"]["step_time_s"].get<double>());
+  EXPECT_EQ(c["options"]["offload_activation_layers"], 32);
+  const CliResult bad = RunMoeplan(base + " --offload-activation-layers -1");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--offload-activation-layers"));
+}
+
 TEST(SimCommandTest, BestLayoutListsLayoutsAndRejections) {
   const CliResult r =
       RunMoeplan("sim mixtral-8x7b --fleet 64xH100 --best-layout --gbs 256 --top 3");

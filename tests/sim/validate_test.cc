@@ -90,6 +90,19 @@ TEST(ValidateTest, MemoryIsComparedInTheCounterItsSourceReads) {
             std::string::npos);
 }
 
+TEST(ValidateTest, ThroughputNotComparedLeavesAMemoryOnlyRow) {
+  json file = TinyRuns();
+  file["runs"][0]["throughput_not_compared"] = "clocks no preset describes";
+  auto runs = ParsePublishedRuns(file, "tiny.json");
+  ASSERT_TRUE(runs.ok()) << runs.error().message;
+  const ValidationRow row = EvaluatePublishedRun((*runs)[0]);
+  EXPECT_EQ(row.skip_reason, "throughput not compared: clocks no preset describes");
+  // Memory is still compared, exactly as in the full row.
+  const ValidationRow full = EvaluatePublishedRun((*ParsePublishedRuns(TinyRuns(), "t"))[0]);
+  ASSERT_TRUE(row.memory_error.has_value() && full.memory_error.has_value());
+  EXPECT_DOUBLE_EQ(*row.memory_error, *full.memory_error);
+}
+
 TEST(ValidateTest, RowsWithoutPresetAreSkippedWithReason) {
   json file = TinyRuns();
   file["runs"][0]["gpu"] = nullptr;
@@ -156,7 +169,11 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
                                     {"cuda_graphs", true},
                                     {"state_precision", "bf16"},
                                     {"fsdp_unsharded_grad_accumulation", true},
-                                    {"vocab_parallel_loss", false}};
+                                    {"vocab_parallel_loss", false},
+                                    {"grad_reduce_in_bf16", true},
+                                    {"bf16_adam_moments", true},
+                                    {"fp8_param_gather", true},
+                                    {"offload_activation_layers", 3}};
   auto runs = ParsePublishedRuns(file, "tiny.json");
   ASSERT_TRUE(runs.ok()) << runs.error().message;
   const PublishedRun& run = (*runs)[0];
@@ -168,6 +185,10 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   EXPECT_EQ(run.options.state_precision, StatePrecision::kBf16);
   EXPECT_TRUE(run.options.fsdp_unsharded_grad_accumulation);
   EXPECT_FALSE(run.options.vocab_parallel_loss);
+  EXPECT_TRUE(run.options.grad_reduce_in_bf16);
+  EXPECT_TRUE(run.options.bf16_adam_moments);
+  EXPECT_TRUE(run.options.fp8_param_gather);
+  EXPECT_EQ(run.options.offload_activation_layers, 3);
   EXPECT_TRUE(run.options.flash_attention);  // not given: the default
   // The row's layout text names the modules.
   EXPECT_NE(EvaluatePublishedRun(run).layout.find("rc=selective(layernorm+mlp)"),
@@ -196,6 +217,11 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
                 .error()
                 .message.find("bad.json: $.runs[0].sim_options.overlap"),
             std::string::npos);
+  json offload = TinyRuns();
+  offload["runs"][0]["sim_options"] = {{"offload_activation_layers", -2}};
+  EXPECT_EQ(ParsePublishedRuns(offload, "bad.json").error().message,
+            "bad.json: $.runs[0].sim_options.offload_activation_layers: expected a non-negative "
+            "integer or null");
   json modules = TinyRuns();
   modules["runs"][0]["layout"]["recompute_modules"] = {"moe_act"};  // recompute is null
   EXPECT_EQ(ParsePublishedRuns(modules, "bad.json").error().message,
