@@ -37,6 +37,26 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
   cmd->add_flag("--replicated-logits", args.replicated_logits,
                 "No vocab-parallel loss: every TP rank gathers the full logits (DTensor "
                 "ColwiseParallel with Replicate output, no loss_parallel)");
+  cmd->add_option("--loss", args.loss,
+                  "Cross-entropy implementation, which sets the loss's memory per logit: "
+                  "megatron (vocab-parallel, in place: 6 bytes peak), megatron-legacy "
+                  "(Megatron-Core before 0.7: 10), te (Transformer Engine's fused kernel: 2), "
+                  "torch-fp32 (F.cross_entropy on FP32-cast logits: 12), torch-loss-parallel "
+                  "(PyTorch loss_parallel on vocab-sharded DTensor logits: 16), torch-bf16 "
+                  "(F.cross_entropy on BF16 logits kept through the backward: 8); auto follows "
+                  "--states (mixed: megatron, fp32: torch-fp32 or, with TP, "
+                  "torch-loss-parallel, bf16: torch-bf16)")
+      ->check(CLI::IsMember({"auto", "megatron", "megatron-legacy", "te", "torch-fp32",
+                             "torch-loss-parallel", "torch-bf16"}))
+      ->capture_default_str();
+  // loss_parallel computes on the vocabulary shards; gathered logits are not sharded.
+  cmd->parse_complete_callback([&args] {
+    if (args.replicated_logits && args.loss == "torch-loss-parallel") {
+      throw CLI::ValidationError("--loss torch-loss-parallel",
+                                 "runs on vocabulary-sharded logits; it contradicts "
+                                 "--replicated-logits (use torch-fp32 or torch-bf16)");
+    }
+  });
   cmd->add_flag("--grad-reduce-in-bf16", args.grad_reduce_in_bf16,
                 "BF16 gradient buffers and reduction (Megatron --grad-reduce-in-bf16): 2 bytes "
                 "per gradient instead of 4");
@@ -66,6 +86,8 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
       sim::StatePrecisionFromString(args.states).value_or(sim::StatePrecision::kMixed);
   options.fsdp_unsharded_grad_accumulation = args.fsdp_unsharded_grad_accumulation;
   options.vocab_parallel_loss = !args.replicated_logits;
+  // "auto" (the one name CLI11 lets through that is not an implementation) leaves it unset.
+  options.loss = sim::LossImplementationFromString(args.loss);
   options.grad_reduce_in_bf16 = args.grad_reduce_in_bf16;
   options.bf16_adam_moments = args.bf16_adam_moments;
   options.fp8_param_gather = args.fp8_param_gather;

@@ -27,6 +27,7 @@ struct FrameworkArgs {
   std::string states = "mixed";
   bool fsdp_unsharded_grad_accumulation = false;
   bool replicated_logits = false;
+  std::string loss = "auto";
   bool grad_reduce_in_bf16 = false;
   bool bf16_adam_moments = false;
   bool fp8_param_gather = false;
@@ -35,9 +36,11 @@ struct FrameworkArgs {
 
 /// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap,
 /// --shared-expert-overlap, --unfused-attention, --cuda-graphs and the memory conventions
-/// --states, --fsdp-unsharded-grad-accumulation, --replicated-logits, --grad-reduce-in-bf16,
+/// --states, --fsdp-unsharded-grad-accumulation, --replicated-logits, --loss,
+/// --grad-reduce-in-bf16,
 /// --bf16-adam-moments, --fp8-param-gather and --offload-activation-layers on `cmd`, writing
-/// into `args` (which must outlive parsing).
+/// into `args` (which must outlive parsing). A contradiction between them (--loss
+/// torch-loss-parallel with --replicated-logits) fails the parse with a message naming both.
 void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args);
 
 /// Copies the parsed flags into `options` (the other fields of `options` are kept).

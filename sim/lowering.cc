@@ -117,6 +117,48 @@ std::optional<StatePrecision> StatePrecisionFromString(std::string_view name) {
   return std::nullopt;
 }
 
+const char* ToString(LossImplementation loss) {
+  switch (loss) {
+    case LossImplementation::kMegatron:
+      return "megatron";
+    case LossImplementation::kMegatronLegacy:
+      return "megatron-legacy";
+    case LossImplementation::kTorchFp32:
+      return "torch-fp32";
+    case LossImplementation::kTorchLossParallel:
+      return "torch-loss-parallel";
+    case LossImplementation::kTorchBf16:
+      return "torch-bf16";
+    case LossImplementation::kTransformerEngine:
+      return "te";
+  }
+  return "?";
+}
+
+std::optional<LossImplementation> LossImplementationFromString(std::string_view name) {
+  for (LossImplementation l :
+       {LossImplementation::kMegatron, LossImplementation::kMegatronLegacy,
+        LossImplementation::kTorchFp32, LossImplementation::kTorchLossParallel,
+        LossImplementation::kTorchBf16, LossImplementation::kTransformerEngine}) {
+    if (name == ToString(l)) return l;
+  }
+  return std::nullopt;
+}
+
+LossImplementation EffectiveLoss(const SimOptions& options, int64_t tp) {
+  if (options.loss) return *options.loss;
+  switch (options.state_precision) {
+    case StatePrecision::kMixed:
+      return LossImplementation::kMegatron;
+    case StatePrecision::kFp32:
+      return options.vocab_parallel_loss && tp > 1 ? LossImplementation::kTorchLossParallel
+                                                   : LossImplementation::kTorchFp32;
+    case StatePrecision::kBf16:
+      return LossImplementation::kTorchBf16;
+  }
+  return LossImplementation::kMegatron;
+}
+
 const char* ToString(OpClass op_class) {
   switch (op_class) {
     case OpClass::kAttentionProj:

@@ -52,6 +52,42 @@ const char* ToString(StatePrecision precision);
 /// The precision ToString names ("mixed", "bf16", "fp32"); nullopt for any other text.
 std::optional<StatePrecision> StatePrecisionFromString(std::string_view name);
 
+/// How the framework computes the cross entropy over the logits, which sets the loss's memory:
+/// the bytes per logit it keeps for the backward and the peak it adds while it runs, read from
+/// each implementation's code (sim/internal/blocks_moe.cc derives every number). Up to 16 bytes
+/// per logit: with a 128K vocabulary and 32K tokens per GPU the choice moves the peak by 30 GiB.
+enum class LossImplementation : uint8_t {
+  /// Megatron-LM's vocab-parallel cross entropy (tensor_parallel/cross_entropy.py): FP32 copy
+  /// of the logits turned into the softmax in place, the gradient written over it: 6 bytes peak.
+  kMegatron,
+  /// The same before Megatron-Core 0.7 (core_v0.6.0 and older, Megatron-LM of early 2024): the
+  /// caller's logits.float() and an out-of-place max subtraction hold BF16 logits, the FP32
+  /// copy and the shifted copy at once in the forward: 10 bytes peak.
+  kMegatronLegacy,
+  /// torch.nn.functional.cross_entropy on FP32-cast logits, the BF16 logits deleted before the
+  /// backward (torchtitan without tensor parallelism): 12 bytes peak.
+  kTorchFp32,
+  /// PyTorch's loss_parallel() context (torch.distributed.tensor.parallel.loss): the same call
+  /// on vocabulary-sharded DTensor logits, its log-softmax and gradient decomposed into
+  /// unfused elementwise ops (torchtitan with tensor parallelism): 16 bytes peak.
+  kTorchLossParallel,
+  /// torch.nn.functional.cross_entropy on BF16 logits that stay referenced through the backward
+  /// (a module cast to BF16, e.g. KempnerForge): 8 bytes peak.
+  kTorchBf16,
+  /// Transformer Engine's Triton cross entropy (Megatron cross_entropy_fusion_impl "te"): the
+  /// gradient is written over the BF16 logits in the forward and kept: 2 bytes peak.
+  kTransformerEngine,
+};
+const char* ToString(LossImplementation loss);
+/// The implementation ToString names ("megatron", "megatron-legacy", "torch-fp32",
+/// "torch-loss-parallel", "torch-bf16", "te"); nullopt for any other text.
+std::optional<LossImplementation> LossImplementationFromString(std::string_view name);
+
+struct SimOptions;
+/// The loss `options` imply on a layout of `tp` tensor-parallel ranks: options.loss where set,
+/// else the framework family that options.state_precision names (see SimOptions::loss).
+LossImplementation EffectiveLoss(const SimOptions& options, int64_t tp);
+
 struct SimOptions {
   /// How routed tokens spread over experts (sim/expert_load.h); balanced by default.
   ExpertLoad expert_load;
@@ -116,6 +152,12 @@ struct SimOptions {
   /// every tensor-parallel rank holds the full logits (DTensor ColwiseParallel with
   /// output_layouts=Replicate()), which costs memory and an all-gather.
   bool vocab_parallel_loss = true;
+  /// The cross-entropy implementation (memory only: the loss's kernels are timed alike).
+  /// kTorchLossParallel needs vocab_parallel_loss. Unset: the framework that state_precision
+  /// names, which is how a user describes it: kMixed is Megatron (kMegatron), kFp32 is PyTorch
+  /// FSDP2 as torchtitan runs it (kTorchFp32, or kTorchLossParallel on a vocab-parallel head
+  /// with tp > 1), kBf16 a module cast to BF16 (kTorchBf16).
+  std::optional<LossImplementation> loss;
   /// Dropout after attention and FFN (masks are stored: 1 byte per element). Modern LLM
   /// recipes train without dropout; Korthikanti et al.'s GPT layer has it.
   bool dropout = false;

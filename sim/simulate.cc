@@ -91,6 +91,7 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["state_precision"] = ToString(o.state_precision);
   json["fsdp_unsharded_grad_accumulation"] = o.fsdp_unsharded_grad_accumulation;
   json["vocab_parallel_loss"] = o.vocab_parallel_loss;
+  json["loss"] = o.loss ? ToString(*o.loss) : "auto";
   json["grad_reduce_in_bf16"] = o.grad_reduce_in_bf16;
   json["bf16_adam_moments"] = o.bf16_adam_moments;
   json["fp8_param_gather"] = o.fp8_param_gather;

@@ -169,10 +169,10 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
 }
 
 const std::set<std::string> kOptionKeys = {
-    "dispatcher",          "moe_a2a_overlap",          "flash_attention",
-    "cuda_graphs",         "state_precision",          "fsdp_unsharded_grad_accumulation",
-    "vocab_parallel_loss", "grad_reduce_in_bf16",      "bf16_adam_moments",
-    "fp8_param_gather",    "offload_activation_layers"};
+    "dispatcher",          "moe_a2a_overlap",           "flash_attention",
+    "cuda_graphs",         "state_precision",           "fsdp_unsharded_grad_accumulation",
+    "vocab_parallel_loss", "grad_reduce_in_bf16",       "bf16_adam_moments",
+    "fp8_param_gather",    "offload_activation_layers", "loss"};
 
 // The framework options a source publishes with a run (sim/sim_options.h).
 Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
@@ -204,6 +204,16 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
   auto offload = OptInt(object, "offload_activation_layers", file, path);
   if (!offload) return offload.error();
   if (offload->has_value()) options.offload_activation_layers = **offload;
+  auto loss = OptName(object, "loss", file, path, &LossImplementationFromString,
+                      "\"megatron\", \"megatron-legacy\", \"te\", \"torch-fp32\", "
+                      "\"torch-loss-parallel\" or \"torch-bf16\"");
+  if (!loss) return loss.error();
+  if (loss->has_value()) options.loss = **loss;
+  if (options.loss == LossImplementation::kTorchLossParallel && !options.vocab_parallel_loss) {
+    return PathError(file, path + ".loss",
+                     "\"torch-loss-parallel\" runs on vocabulary-sharded logits; it contradicts "
+                     "\"vocab_parallel_loss\": false");
+  }
   return options;
 }
 

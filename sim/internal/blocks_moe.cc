@@ -224,6 +224,53 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
   return factor;
 }
 
+namespace {
+
+// Bytes per logit the cross entropy keeps from its forward to its backward, and the most it
+// holds on top of those while either pass runs. Read from each implementation's code.
+struct LossBytes {
+  double saved;
+  double peak_extra;
+};
+LossBytes LossBytesPerLogit(LossImplementation loss) {
+  switch (loss) {
+    case LossImplementation::kMegatron:
+      // VocabParallelCrossEntropy: the BF16 logits (2, referenced by GPTModel.forward until it
+      // returns) and their FP32 copy (4), which becomes exp() and then the softmax in place and
+      // is saved. The backward writes the gradient over the saved softmax and casts it to a
+      // BF16 gradient (2). Saved 4, peak 6 in both passes.
+      return {4.0, 2.0};
+    case LossImplementation::kMegatronLegacy:
+      // Before the in-place subtraction: BF16 logits (2) + the caller's FP32 copy (4) + the
+      // shifted logits (4, exp() and the softmax in place, saved) = 10 in the forward; the
+      // backward as above (6).
+      return {4.0, 6.0};
+    case LossImplementation::kTorchFp32:
+      // cross_entropy(pred.float()): forward BF16 pred (2) + FP32 copy (4) + the fused
+      // log-softmax output (4, saved; the copy is not) = 10. Backward, pred deleted: the saved
+      // output (4) + nll_loss_backward's scattered gradient (4) + log_softmax_backward's
+      // output (4) = 12.
+      return {4.0, 8.0};
+    case LossImplementation::kTorchLossParallel:
+      // loss_parallel's _log_softmax: pred (2) + FP32 copy (4) + shifted (4) + exp(shifted)
+      // (4) = 14 in the forward; the result (4) is saved. _nll_loss_and_log_softmax_backward:
+      // the saved result (4) + zeros_like (4) + exp(x) (4) + their sum (4) = 16.
+      return {4.0, 12.0};
+    case LossImplementation::kTorchBf16:
+      // cross_entropy on BF16 logits still referenced by the caller: the logits (2) and the
+      // log-softmax output (2) live through the backward, which adds the NLL gradient (2) and
+      // the log-softmax gradient (2): 8.
+      return {4.0, 4.0};
+    case LossImplementation::kTransformerEngine:
+      // transformer_engine/pytorch/cross_entropy.py: the forward writes the gradient into the
+      // BF16 logits in place and saves them (2); the backward scales them in place.
+      return {2.0, 0.0};
+  }
+  return {4.0, 2.0};
+}
+
+}  // namespace
+
 void EmitEmbedding(Emitter& e) {
   const LowerContext& c = e.ctx();
   const double bytes = kActivationBytes * D(c.tokens) * D(c.hidden);
@@ -265,7 +312,8 @@ void EmitHead(Emitter& e, bool head_params) {
            Collective::kAllGather, kActivationBytes * D(c.tokens) * D(vocab * c.tp), c.tp_group);
   }
   const double logits = D(c.tokens) * D(gather_logits ? vocab * c.tp : vocab);
-  e.Save(Saved::kAlways, 6.0 * logits);  // BF16 logits and FP32 exp(logits)
+  const LossBytes loss = LossBytesPerLogit(EffectiveLoss(*c.options, c.tp));
+  e.Save(Saved::kAlways, loss.saved * logits);
   e.Memory("cross_entropy", OpClass::kEmbeddingHead, Phase::kForward, MemoryKernel::kElementwise,
            10.0 * logits);
   e.Memory("cross_entropy", OpClass::kEmbeddingHead, Phase::kBackwardInput,
@@ -274,7 +322,7 @@ void EmitHead(Emitter& e, bool head_params) {
     e.Comm("cross_entropy_all_reduce", CommKind::kTensorParallel, Phase::kForward,
            Collective::kAllReduce, 4.0 * D(c.tokens), c.tp_group, 0.0, 3);
   }
-  e.Transient(4.0 * logits);  // FP32 gradient of the logits
+  e.Transient(loss.peak_extra * logits);
   if (head_params) e.Params(vocab * c.hidden, 0);
 }
 

@@ -93,30 +93,35 @@ TEST(ActivationMemoryTest, ContextParallelSplitsTheSequence) {
   EXPECT_DOUBLE_EQ(two.full, one.full / 2.0);
 }
 
-TEST(ActivationMemoryTest, ReplicatedLogitsCostEveryRankTheWholeVocabulary) {
-  // The LM head of GptArch (vocabulary 1024) over tp = 4: each rank computes 256 columns. With
-  // the vocab-parallel loss it keeps 6 bytes per local logit (BF16 logits, FP32 exp) and a
-  // 4-byte FP32 gradient; with the logits gathered to every rank, the same per logit of all
-  // 1024, and the gather moves 2 bytes x tokens x 1024 (the gathered output).
+// The LM head of GptArch (vocabulary 1024) over tp = 4, the vocab-parallel head computing 256
+// columns per rank, lowered with `options`.
+LoweredModel LowerHeadModel(const SimOptions& options, std::vector<OpRecord>* ops = nullptr) {
   const laws::MoeArch arch = GptArch(kHidden, kHeads, kSeq, 4);
   Result<ModelProfile> profile = BuildProfile(arch);
-  ASSERT_TRUE(profile.ok()) << profile.error().message;
+  EXPECT_TRUE(profile.ok()) << profile.error().message;
   Layout layout;
   layout.tp = 4;
   layout.mbs = kBatch;
   const hw::Hardware hardware = IdealHardware();
   Result<Layout> resolved = ResolveLayout(layout, arch, FleetOf(hardware, 4));
-  ASSERT_TRUE(resolved.ok()) << resolved.error().message;
+  EXPECT_TRUE(resolved.ok()) << resolved.error().message;
+  return LowerModel(*profile, *resolved, hardware, options, ops);
+}
+
+TEST(ActivationMemoryTest, ReplicatedLogitsCostEveryRankTheWholeVocabulary) {
+  // Megatron's loss (the default) keeps 4 bytes per local logit (the FP32 softmax) and holds 2
+  // more while it runs (the BF16 logits in the forward, their BF16 gradient in the backward);
+  // with the logits gathered to every rank, the same per logit of all 1024, and the gather
+  // moves 2 bytes x tokens x 1024 (the gathered output).
   const double tokens = double{kSeq} * kBatch;
   SimOptions options;
   std::vector<OpRecord> sharded_ops, gathered_ops;
-  const LoweredModel sharded = LowerModel(*profile, *resolved, hardware, options, &sharded_ops);
+  const LoweredModel sharded = LowerHeadModel(options, &sharded_ops);
   options.vocab_parallel_loss = false;
-  const LoweredModel gathered = LowerModel(*profile, *resolved, hardware, options, &gathered_ops);
+  const LoweredModel gathered = LowerHeadModel(options, &gathered_ops);
   EXPECT_DOUBLE_EQ(gathered.head.activation_bytes[0] - sharded.head.activation_bytes[0],
-                   6.0 * tokens * (1024 - 256));
-  EXPECT_DOUBLE_EQ(sharded.head.transient_bytes[0], 4.0 * tokens * 256);
-  EXPECT_DOUBLE_EQ(gathered.head.transient_bytes[0], 4.0 * tokens * 1024);
+                   4.0 * tokens * (1024 - 256));
+  EXPECT_DOUBLE_EQ(gathered.head.transient_bytes[0], 2.0 * tokens * 1024);
   auto find = [](const std::vector<OpRecord>& ops, const std::string& name) -> const OpRecord* {
     for (const OpRecord& op : ops) {
       if (op.name == name) return &op;
@@ -129,6 +134,78 @@ TEST(ActivationMemoryTest, ReplicatedLogitsCostEveryRankTheWholeVocabulary) {
   EXPECT_EQ(find(sharded_ops, "lm_head_logits_all_gather"), nullptr);
   EXPECT_EQ(find(gathered_ops, "cross_entropy_all_reduce"), nullptr);
   EXPECT_NE(find(sharded_ops, "cross_entropy_all_reduce"), nullptr);
+}
+
+TEST(ActivationMemoryTest, EachLossImplementationPeaksAtItsBytesPerLogit) {
+  // Bytes per logit each cross entropy keeps from its forward to its backward and its peak,
+  // counted by hand from its code:
+  //  megatron: FP32 softmax computed and differentiated in place (4 kept) + BF16 logits or
+  //    their BF16 gradient (2) = 6;
+  //  megatron-legacy: BF16 logits (2) + FP32 copy (4) + out-of-place shifted copy (4 kept) = 10;
+  //  te: the gradient written over the BF16 logits in the forward and kept (2) = 2;
+  //  torch-bf16: BF16 logits + BF16 log-softmax (2 + 2 kept), then the NLL gradient and the
+  //    log-softmax gradient (2 + 2) = 8;
+  //  torch-fp32: FP32 log-softmax (4 kept) + NLL gradient (4) + log-softmax gradient (4) = 12;
+  //  torch-loss-parallel: log-softmax (4 kept) + zeros_like (4) + exp (4) + sum (4) = 16.
+  // The logits held on the rank: 256 with the vocab-parallel head, all 1024 when gathered
+  // (torch-loss-parallel needs the shards).
+  const double tokens = double{kSeq} * kBatch;
+  const struct {
+    LossImplementation loss;
+    double kept, peak;
+  } cases[] = {{LossImplementation::kMegatron, 4.0, 6.0},
+               {LossImplementation::kMegatronLegacy, 4.0, 10.0},
+               {LossImplementation::kTransformerEngine, 2.0, 2.0},
+               {LossImplementation::kTorchBf16, 4.0, 8.0},
+               {LossImplementation::kTorchFp32, 4.0, 12.0},
+               {LossImplementation::kTorchLossParallel, 4.0, 16.0}};
+  for (const auto& c : cases) {
+    SimOptions options;
+    options.loss = c.loss;
+    const LoweredModel sharded = LowerHeadModel(options);
+    if (c.peak > c.kept) {
+      EXPECT_DOUBLE_EQ(sharded.head.transient_bytes[0], (c.peak - c.kept) * tokens * 256)
+          << ToString(c.loss);
+    }
+    if (c.loss == LossImplementation::kTorchLossParallel) continue;
+    options.vocab_parallel_loss = false;
+    const LoweredModel gathered = LowerHeadModel(options);
+    EXPECT_DOUBLE_EQ(gathered.head.activation_bytes[0] - sharded.head.activation_bytes[0],
+                     c.kept * tokens * (1024 - 256))
+        << ToString(c.loss);
+    if (c.peak > c.kept) {
+      EXPECT_DOUBLE_EQ(gathered.head.transient_bytes[0], (c.peak - c.kept) * tokens * 1024)
+          << ToString(c.loss);
+    }
+  }
+}
+
+TEST(ActivationMemoryTest, UnsetLossFollowsTheStateConvention) {
+  // sim_options.h: Megatron's mixed precision means Megatron's loss; FSDP2's FP32 states mean
+  // torchtitan's F.cross_entropy (loss_parallel on a vocab-parallel TP head); a BF16-cast
+  // module means F.cross_entropy on BF16 logits. A set loss wins.
+  SimOptions options;
+  EXPECT_EQ(EffectiveLoss(options, 8), LossImplementation::kMegatron);
+  options.state_precision = StatePrecision::kFp32;
+  EXPECT_EQ(EffectiveLoss(options, 1), LossImplementation::kTorchFp32);
+  EXPECT_EQ(EffectiveLoss(options, 8), LossImplementation::kTorchLossParallel);
+  options.vocab_parallel_loss = false;
+  EXPECT_EQ(EffectiveLoss(options, 8), LossImplementation::kTorchFp32);
+  options.state_precision = StatePrecision::kBf16;
+  EXPECT_EQ(EffectiveLoss(options, 4), LossImplementation::kTorchBf16);
+  options.loss = LossImplementation::kTransformerEngine;
+  EXPECT_EQ(EffectiveLoss(options, 4), LossImplementation::kTransformerEngine);
+}
+
+TEST(ActivationMemoryTest, LossImplementationNamesRoundTrip) {
+  for (LossImplementation loss :
+       {LossImplementation::kMegatron, LossImplementation::kMegatronLegacy,
+        LossImplementation::kTorchFp32, LossImplementation::kTorchLossParallel,
+        LossImplementation::kTorchBf16, LossImplementation::kTransformerEngine}) {
+    EXPECT_EQ(LossImplementationFromString(ToString(loss)), loss);
+  }
+  EXPECT_EQ(LossImplementationFromString("torch"), std::nullopt);
+  EXPECT_EQ(LossImplementationFromString("auto"), std::nullopt);
 }
 
 }  // namespace

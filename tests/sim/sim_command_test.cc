@@ -125,6 +125,43 @@ TEST(SimCommandTest, MegatronStorageFlagsChangeTheMemoryNotTheTime) {
   EXPECT_THAT(bad.err, HasSubstr("--offload-activation-layers"));
 }
 
+TEST(SimCommandTest, LossImplementationChangesTheLogitMemoryNotTheTime) {
+  // llama-3-8b (vocabulary 128256) at 4096 tokens per micro-batch on one pipeline rank: the
+  // loss's peak on top of what it keeps is 2 bytes per logit for Megatron's in-place loss and
+  // 8 for F.cross_entropy on FP32-cast logits (sim_options.h); TE's fused loss keeps 2 bytes
+  // instead of Megatron's 4. The unset loss follows --states (mixed: Megatron's).
+  const double logits = 4096.0 * 128256.0;
+  const std::string base =
+      "sim llama-3-8b --fleet 8xH100 --layout dp=8,gbs=64 --seq 4096 --analytic-only --json";
+  const CliResult automatic = RunMoeplan(base);
+  const CliResult megatron = RunMoeplan(base + " --loss megatron");
+  const CliResult torch = RunMoeplan(base + " --loss torch-fp32");
+  const CliResult te = RunMoeplan(base + " --loss te");
+  for (const CliResult* r : {&automatic, &megatron, &torch, &te}) {
+    ASSERT_EQ(r->exit_code, 0) << r->err;
+  }
+  const auto a = nlohmann::json::parse(automatic.out), m = nlohmann::json::parse(megatron.out),
+             t = nlohmann::json::parse(torch.out), e = nlohmann::json::parse(te.out);
+  EXPECT_DOUBLE_EQ(m["memory"]["transient_bytes"].get<double>(), 2.0 * logits);
+  EXPECT_DOUBLE_EQ(t["memory"]["transient_bytes"].get<double>(), 8.0 * logits);
+  EXPECT_DOUBLE_EQ(m["memory"]["activations_bytes"].get<double>() -
+                       e["memory"]["activations_bytes"].get<double>(),
+                   2.0 * logits);
+  EXPECT_DOUBLE_EQ(a["memory"]["total_bytes"].get<double>(),
+                   m["memory"]["total_bytes"].get<double>());
+  EXPECT_EQ(a["options"]["loss"], "auto");
+  EXPECT_EQ(t["options"]["loss"], "torch-fp32");
+  EXPECT_DOUBLE_EQ(t["analytic"]["step_time_s"].get<double>(),
+                   m["analytic"]["step_time_s"].get<double>());
+  const CliResult contradiction =
+      RunMoeplan(base + " --loss torch-loss-parallel --replicated-logits");
+  EXPECT_EQ(contradiction.exit_code, 2);
+  EXPECT_THAT(contradiction.err, HasSubstr("contradicts --replicated-logits"));
+  const CliResult unknown = RunMoeplan(base + " --loss cross-entropy");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--loss"));
+}
+
 TEST(SimCommandTest, BestLayoutListsLayoutsAndRejections) {
   const CliResult r =
       RunMoeplan("sim mixtral-8x7b --fleet 64xH100 --best-layout --gbs 256 --top 3");

@@ -173,7 +173,8 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
                                     {"grad_reduce_in_bf16", true},
                                     {"bf16_adam_moments", true},
                                     {"fp8_param_gather", true},
-                                    {"offload_activation_layers", 3}};
+                                    {"offload_activation_layers", 3},
+                                    {"loss", "torch-bf16"}};
   auto runs = ParsePublishedRuns(file, "tiny.json");
   ASSERT_TRUE(runs.ok()) << runs.error().message;
   const PublishedRun& run = (*runs)[0];
@@ -189,6 +190,7 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   EXPECT_TRUE(run.options.bf16_adam_moments);
   EXPECT_TRUE(run.options.fp8_param_gather);
   EXPECT_EQ(run.options.offload_activation_layers, 3);
+  EXPECT_EQ(run.options.loss, LossImplementation::kTorchBf16);
   EXPECT_TRUE(run.options.flash_attention);  // not given: the default
   // The row's layout text names the modules.
   EXPECT_NE(EvaluatePublishedRun(run).layout.find("rc=selective(layernorm+mlp)"),
@@ -222,6 +224,18 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
   EXPECT_EQ(ParsePublishedRuns(offload, "bad.json").error().message,
             "bad.json: $.runs[0].sim_options.offload_activation_layers: expected a non-negative "
             "integer or null");
+  json loss = TinyRuns();
+  loss["runs"][0]["sim_options"] = {{"loss", "cross_entropy"}};
+  EXPECT_EQ(ParsePublishedRuns(loss, "bad.json").error().message,
+            "bad.json: $.runs[0].sim_options.loss: expected \"megatron\", \"megatron-legacy\", "
+            "\"te\", \"torch-fp32\", \"torch-loss-parallel\" or \"torch-bf16\", got "
+            "\"cross_entropy\"");
+  json sharded_loss = TinyRuns();
+  sharded_loss["runs"][0]["sim_options"] = {{"loss", "torch-loss-parallel"},
+                                            {"vocab_parallel_loss", false}};
+  EXPECT_EQ(ParsePublishedRuns(sharded_loss, "bad.json").error().message,
+            "bad.json: $.runs[0].sim_options.loss: \"torch-loss-parallel\" runs on "
+            "vocabulary-sharded logits; it contradicts \"vocab_parallel_loss\": false");
   json modules = TinyRuns();
   modules["runs"][0]["layout"]["recompute_modules"] = {"moe_act"};  // recompute is null
   EXPECT_EQ(ParsePublishedRuns(modules, "bad.json").error().message,
