@@ -70,6 +70,13 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
                   "Decoder layers per pipeline rank whose activations are offloaded to host "
                   "memory (Megatron --cpu-offloading-num-layers; transfers assumed hidden)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  cmd->add_flag("--account-for-embedding-in-pipeline-split",
+                args.account_for_embedding_in_pipeline_split,
+                "The embedding counts as one decoder layer in the pipeline split (Megatron flag "
+                "of the same name; default: its cost rounded to whole layers)");
+  cmd->add_flag("--account-for-loss-in-pipeline-split", args.account_for_loss_in_pipeline_split,
+                "The LM head, loss and MTP modules count as one decoder layer in the pipeline "
+                "split (Megatron flag of the same name)");
 }
 
 void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) {
@@ -92,6 +99,8 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
   options.bf16_adam_moments = args.bf16_adam_moments;
   options.fp8_param_gather = args.fp8_param_gather;
   options.offload_activation_layers = args.offload_activation_layers;
+  options.account_for_embedding_in_pipeline_split = args.account_for_embedding_in_pipeline_split;
+  options.account_for_loss_in_pipeline_split = args.account_for_loss_in_pipeline_split;
 }
 
 }  // namespace moeplan::cli

@@ -63,8 +63,15 @@ void AddImbalance(const LowerContext& c, const LayerKind& kind, BlockCost& cost)
 }
 
 // The first and last stages' extra blocks in whole decoder layers of (balanced, no-recompute)
-// time: the pipeline split rule of sim/model_profile.h.
-void SetReserves(const ModelProfile& profile, LoweredModel& lowered) {
+// time: the pipeline split rule of sim/model_profile.h; one layer each where the framework is
+// told to count them so (SimOptions::account_for_*_in_pipeline_split).
+void SetReserves(const ModelProfile& profile, const Layout& layout, const SimOptions& options,
+                 LoweredModel& lowered) {
+  if (options.account_for_embedding_in_pipeline_split) lowered.reserve_first = 1;
+  if (options.account_for_loss_in_pipeline_split) lowered.reserve_last = 1;
+  // Megatron-LM's own default: layers that divide evenly over the virtual stages are split
+  // evenly, the embedding and the head riding on top of their stages.
+  if (profile.num_layers() % (layout.pp * layout.vpp) == 0) return;
   double layers = 0.0;
   for (int k = 0; k < profile.num_kinds; ++k) {
     layers += static_cast<double>(profile.CountKind(k, 0, profile.num_layers())) *
@@ -72,9 +79,13 @@ void SetReserves(const ModelProfile& profile, LoweredModel& lowered) {
   }
   const double layer = layers / static_cast<double>(profile.num_layers());
   if (!(layer > 0.0)) return;
-  lowered.reserve_first = std::llround(lowered.embedding.Time(Recompute::kNone) / layer);
-  lowered.reserve_last = std::llround(
-      (lowered.head.Time(Recompute::kNone) + lowered.mtp.Time(Recompute::kNone)) / layer);
+  if (!options.account_for_embedding_in_pipeline_split) {
+    lowered.reserve_first = std::llround(lowered.embedding.Time(Recompute::kNone) / layer);
+  }
+  if (!options.account_for_loss_in_pipeline_split) {
+    lowered.reserve_last = std::llround(
+        (lowered.head.Time(Recompute::kNone) + lowered.mtp.Time(Recompute::kNone)) / layer);
+  }
 }
 
 }  // namespace
@@ -263,7 +274,7 @@ LoweredModel LowerModel(const ModelProfile& profile, const Layout& layout,
     internal::EmitMtp(e, profile, load);
     e.Finish();
   }
-  SetReserves(profile, lowered);
+  SetReserves(profile, layout, options, lowered);
   return lowered;
 }
 

@@ -46,13 +46,21 @@ StateBytes BytesPerParameter(const SimOptions& options, hw::Precision compute) {
   return b;
 }
 
-// The activations a rank keeps per micro-batch once `offload_layers` of its decoder layers have
-// their activations in host memory (SimOptions::offload_activation_layers).
-double KeptActivationBytes(const internal::StageSums& sums, int64_t offload_layers) {
-  if (offload_layers <= 0 || sums.layers <= 0) return sums.activation_bytes;
+// The activations rank `rank` keeps at its peak once `offload_layers` of its decoder layers
+// have their activations in host memory (SimOptions::offload_activation_layers): the stages
+// weighed by their own in-flight micro-batches where the caller weighed them, else all alike.
+double InflightKeptBytes(const internal::StageSums& sums, const Layout& layout, int64_t rank,
+                         int64_t offload_layers) {
+  double all = sums.inflight_activation_bytes, layers = sums.inflight_layer_activation_bytes;
+  if (!(all > 0.0)) {
+    const double inflight = InflightMicrobatches(layout, rank);
+    all = sums.activation_bytes * inflight;
+    layers = sums.layer_activation_bytes * inflight;
+  }
+  if (offload_layers <= 0 || sums.layers <= 0) return all;
   const double offloaded =
       static_cast<double>(std::min(offload_layers, sums.layers)) / static_cast<double>(sums.layers);
-  return sums.activation_bytes - offloaded * sums.layer_activation_bytes;
+  return all - offloaded * layers;
 }
 
 // FP32 reduce dtype of the unsharded gradients FSDP keeps while accumulating (sim_options.h).
@@ -92,14 +100,48 @@ std::optional<MemoryStatistic> MemoryStatisticFromString(std::string_view name) 
   return std::nullopt;
 }
 
-double InflightMicrobatches(const Layout& layout, int64_t rank) {
+namespace {
+
+// Chunk-micro-batches alive at the peak: the warm-up forwards of Megatron-LM's schedules
+// (sim/pipeline_schedule.h NumWarmupForwards) and the first steady-state forward.
+int64_t PeakChunkMicrobatches(const Layout& layout, int64_t rank) {
   const int64_t m = layout.Microbatches();
   const int64_t p = layout.pp, v = layout.vpp;
-  if (p <= 1) return 1.0;
-  // Warm-up forwards of Megatron-LM's schedules (sim/pipeline_schedule.h NumWarmupForwards).
+  if (p <= 1) return 1;
   const int64_t warmup = v > 1 ? (p - rank - 1) * 2 + (v - 1) * p : p - rank - 1;
-  const int64_t chunk_microbatches = std::min(warmup + 1, m * v);
-  return static_cast<double>(chunk_microbatches) / static_cast<double>(v);
+  return std::min(warmup + 1, m * v);
+}
+
+}  // namespace
+
+double InflightMicrobatches(const Layout& layout, int64_t rank) {
+  return static_cast<double>(PeakChunkMicrobatches(layout, rank)) / static_cast<double>(layout.vpp);
+}
+
+double ChunkInflightMicrobatches(const Layout& layout, int64_t rank, int64_t chunk) {
+  const int64_t alive = PeakChunkMicrobatches(layout, rank);
+  if (layout.vpp <= 1) return static_cast<double>(alive);
+  // Forward k runs chunk (k mod (p v)) / p: whole cycles of p v forwards give every chunk p,
+  // the remainder fills the chunks in order, p at a time.
+  const int64_t p = layout.pp, cycle = p * layout.vpp;
+  const int64_t rest = alive % cycle;
+  const int64_t count = (alive / cycle) * p + std::clamp<int64_t>(rest - chunk * p, 0, p);
+  return static_cast<double>(count);
+}
+
+internal::StageSums SumRankStages(const ModelProfile& profile, const LoweredModel& lowered,
+                                  const Layout& layout, int64_t rank) {
+  internal::StageSums sums;
+  const int64_t stages = layout.VirtualStages();
+  for (int64_t chunk = 0; chunk < layout.vpp; ++chunk) {
+    internal::StageSums stage = internal::SumStage(profile, lowered, chunk * layout.pp + rank,
+                                                   stages, layout.pp, layout.recompute);
+    const double inflight = ChunkInflightMicrobatches(layout, rank, chunk);
+    stage.inflight_activation_bytes = inflight * stage.activation_bytes;
+    stage.inflight_layer_activation_bytes = inflight * stage.layer_activation_bytes;
+    sums.Add(stage);
+  }
+  return sums;
 }
 
 RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options)
@@ -142,8 +184,7 @@ double RankMemoryTotal::operator()(const internal::StageSums& sums, int64_t rank
         layer_bytes_ * (dense + expert) / static_cast<double>(std::max<int64_t>(sums.layers, 1));
   }
   const double tensors =
-      states + KeptActivationBytes(sums, offload_layers_) * InflightMicrobatches(layout_, rank) +
-      sums.transient_bytes;
+      states + InflightKeptBytes(sums, layout_, rank, offload_layers_) + sums.transient_bytes;
   return fixed_ + fragmentation_ * tensors;
 }
 
@@ -184,8 +225,7 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
     }
   }
   memory.inflight_microbatches = InflightMicrobatches(layout, rank);
-  memory.activations =
-      KeptActivationBytes(sums, options.offload_activation_layers) * memory.inflight_microbatches;
+  memory.activations = InflightKeptBytes(sums, layout, rank, options.offload_activation_layers);
   memory.transient = sums.transient_bytes;
   memory.communication = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout));
   memory.framework = options.framework_reserve_bytes;

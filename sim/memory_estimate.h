@@ -15,12 +15,13 @@
 ///    gathered layers;
 ///  - activations: per micro-batch (Korthikanti et al. 2022 per layer, see
 ///    sim/internal/blocks.h) times the micro-batches in flight on that rank: min(p - r, m) for
-///    1F1B, and for the interleaved schedule (warm-up forwards + 1) chunk-micro-batches of 1/v
-///    of the rank's layers each, warm-up = min(2 (p - r - 1) + (v - 1) p, m v) (Megatron-LM's
-///    schedules.py). The first rank holds the most (p micro-batches, and p + (p - 1) / v with
-///    interleaving); the last rank holds the logits of the LM head;
+///    1F1B, and for the interleaved schedule (warm-up forwards + 1) chunk-micro-batches,
+///    warm-up = min(2 (p - r - 1) + (v - 1) p, m v) (Megatron-LM's schedules.py), each chunk
+///    weighed by its own count (forward k runs chunk (k mod p v) / p): chunk 0 holds the most,
+///    and the last rank keeps the LM head's logits of one micro-batch. The first rank holds the
+///    most (p micro-batches, and p + (p - 1) / v with interleaving);
 ///  - transient: the largest temporary of any block (MoE dispatch buffers, sequence-parallel
-///    gathers, the FP32 logit gradient, the layer being recomputed);
+///    gathers, the loss's temporaries, the layer being recomputed);
 ///  - communication buffers: NCCL buffers per process group (options);
 ///  - framework reserve and allocator fragmentation (options; uncalibrated).
 /// Megatron's storage flags adjust the per-parameter bytes (SimOptions: BF16 gradient buffers,
@@ -94,6 +95,17 @@ struct MemoryBreakdown {
 /// Micro-batches of a rank's layers alive at the peak of the schedule (see the file comment).
 /// The layout must be resolved.
 double InflightMicrobatches(const Layout& layout, int64_t rank);
+/// Micro-batches of virtual chunk `chunk` (virtual stage chunk x pp + rank) alive at that peak:
+/// the interleaved schedule's first warm-up + 1 forwards visit the chunks in groups of pp
+/// micro-batches (Megatron-Core's microbatch_group_size_per_vp_stage default), so chunk 0 holds
+/// the most and, on the last rank, the last chunk (the LM head's) only one. The counts over the
+/// chunks sum to vpp x InflightMicrobatches(layout, rank).
+double ChunkInflightMicrobatches(const Layout& layout, int64_t rank, int64_t chunk);
+
+/// The per-micro-batch sums of pipeline rank `rank`'s virtual stages (chunk x pp + rank), each
+/// stage's activations also weighed by its ChunkInflightMicrobatches for the memory peak.
+internal::StageSums SumRankStages(const ModelProfile& profile, const LoweredModel& lowered,
+                                  const Layout& layout, int64_t rank);
 
 /// Memory of pipeline rank `rank` whose stages sum to `sums` (sim/internal/stage_sums.h).
 MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const Layout& layout,

@@ -14,9 +14,10 @@
 ///
 /// Pipeline split rule: the first and last virtual stages also hold the embedding and the LM
 /// head, loss and MTP modules, which are worth r_first and r_last decoder layers of time (the
-/// lowering rounds their cost to whole layers, sim/lowering.h), as Megatron-LM's
-/// --account-for-embedding-in-pipeline-split / --account-for-loss-in-pipeline-split count
-/// them as one layer each. The L + r_first + r_last layer units are split over the S = pp x vpp
+/// lowering rounds their cost to whole layers, sim/lowering.h), or exactly one layer each
+/// where Megatron-LM's --account-for-embedding-in-pipeline-split /
+/// --account-for-loss-in-pipeline-split are set. Where L divides over S and neither flag is
+/// set, r_first = r_last = 0: Megatron-LM's own even split. The L + r_first + r_last layer units are split over the S = pp x vpp
 /// virtual stages: every stage gets floor(U / S) units, the U mod S remaining ones go one each
 /// to the middle stages 1, 2, ..., S - 2 and only then to stage 0 (never to the last stage);
 /// stage 0 then holds r_first units fewer decoder layers and the last stage r_last fewer (each

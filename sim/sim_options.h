@@ -158,6 +158,14 @@ struct SimOptions {
   /// FSDP2 as torchtitan runs it (kTorchFp32, or kTorchLossParallel on a vocab-parallel head
   /// with tp > 1), kBf16 a module cast to BF16 (kTorchBf16).
   std::optional<LossImplementation> loss;
+  /// Megatron-LM's --account-for-embedding-in-pipeline-split and
+  /// --account-for-loss-in-pipeline-split: the embedding (first virtual stage) and the LM head
+  /// with its loss and MTP modules (last virtual stage) each count as exactly one decoder layer
+  /// in the pipeline split (sim/model_profile.h), instead of their cost rounded to whole layers.
+  /// Recipes set them where L + 2 divides over pp x vpp and L does not (Megatron-Bridge's Llama
+  /// 3.1 405B: 126 + 2 layers over 64 stages). Set on their own by more stages than layers.
+  bool account_for_embedding_in_pipeline_split = false;
+  bool account_for_loss_in_pipeline_split = false;
   /// Dropout after attention and FFN (masks are stored: 1 byte per element). Modern LLM
   /// recipes train without dropout; Korthikanti et al.'s GPT layer has it.
   bool dropout = false;

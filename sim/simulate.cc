@@ -96,6 +96,8 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["bf16_adam_moments"] = o.bf16_adam_moments;
   json["fp8_param_gather"] = o.fp8_param_gather;
   json["offload_activation_layers"] = o.offload_activation_layers;
+  json["account_for_embedding_in_pipeline_split"] = o.account_for_embedding_in_pipeline_split;
+  json["account_for_loss_in_pipeline_split"] = o.account_for_loss_in_pipeline_split;
   json["dropout"] = o.dropout;
   json["framework_reserve_bytes"] = o.framework_reserve_bytes;
   json["nccl_bytes_per_group"] = o.nccl_bytes_per_group;

@@ -138,7 +138,6 @@ Throughput ComputeThroughput(const ModelProfile& profile, const Layout& l,
 StepEstimate EstimateStep(const ModelProfile& profile, const LoweredModel& lowered, const Layout& l,
                           const hw::Fleet& fleet, const SimOptions& options) {
   const hw::Hardware& hardware = fleet.hardware;
-  const int64_t stages = l.VirtualStages();
   StepEstimate est;
   est.microbatches = l.Microbatches();
   const double m = static_cast<double>(est.microbatches);
@@ -151,11 +150,7 @@ StepEstimate EstimateStep(const ModelProfile& profile, const LoweredModel& lower
   int64_t largest_rank = 0;
   double largest_memory = -1.0;
   for (int64_t rank = 0; rank < l.pp; ++rank) {
-    StageSums sums;
-    for (int64_t chunk = 0; chunk < l.vpp; ++chunk) {
-      sums.Add(
-          internal::SumStage(profile, lowered, chunk * l.pp + rank, stages, l.pp, l.recompute));
-    }
+    const StageSums sums = SumRankStages(profile, lowered, l, rank);
     const double t = sums.Time();
     const double balanced = t - sums.imbalance;
     t_sum += t;

@@ -168,11 +168,20 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
   return layout;
 }
 
-const std::set<std::string> kOptionKeys = {
-    "dispatcher",          "moe_a2a_overlap",           "flash_attention",
-    "cuda_graphs",         "state_precision",           "fsdp_unsharded_grad_accumulation",
-    "vocab_parallel_loss", "grad_reduce_in_bf16",       "bf16_adam_moments",
-    "fp8_param_gather",    "offload_activation_layers", "loss"};
+const std::set<std::string> kOptionKeys = {"dispatcher",
+                                           "moe_a2a_overlap",
+                                           "flash_attention",
+                                           "cuda_graphs",
+                                           "state_precision",
+                                           "fsdp_unsharded_grad_accumulation",
+                                           "vocab_parallel_loss",
+                                           "grad_reduce_in_bf16",
+                                           "bf16_adam_moments",
+                                           "fp8_param_gather",
+                                           "offload_activation_layers",
+                                           "loss",
+                                           "account_for_embedding_in_pipeline_split",
+                                           "account_for_loss_in_pipeline_split"};
 
 // The framework options a source publishes with a run (sim/sim_options.h).
 Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
@@ -196,7 +205,11 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
         std::pair{"vocab_parallel_loss", &options.vocab_parallel_loss},
         std::pair{"grad_reduce_in_bf16", &options.grad_reduce_in_bf16},
         std::pair{"bf16_adam_moments", &options.bf16_adam_moments},
-        std::pair{"fp8_param_gather", &options.fp8_param_gather}}) {
+        std::pair{"fp8_param_gather", &options.fp8_param_gather},
+        std::pair{"account_for_embedding_in_pipeline_split",
+                  &options.account_for_embedding_in_pipeline_split},
+        std::pair{"account_for_loss_in_pipeline_split",
+                  &options.account_for_loss_in_pipeline_split}}) {
     auto value = OptBool(object, key, file, path);
     if (!value) return value.error();
     if (value->has_value()) *target = **value;

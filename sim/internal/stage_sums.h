@@ -28,6 +28,12 @@ struct StageSums {
   double layer_activation_bytes = 0.0;  ///< the decoder layers' share of activation_bytes
   double transient_bytes = 0.0;         ///< largest temporary of any block
   int64_t layers = 0;
+  /// A rank's activations at its schedule's peak: each virtual stage's activation_bytes (and
+  /// layer_activation_bytes) times the micro-batches of that stage then in flight
+  /// (ChunkInflightMicrobatches, sim/memory_estimate.h). 0 where the caller did not weigh the
+  /// stages; the memory model then assumes every stage alike.
+  double inflight_activation_bytes = 0.0;
+  double inflight_layer_activation_bytes = 0.0;
 
   double Time() const { return forward + backward_input + backward_weight; }
   void Add(const StageSums& other) {
@@ -41,6 +47,8 @@ struct StageSums {
     layer_activation_bytes += other.layer_activation_bytes;
     transient_bytes = std::max(transient_bytes, other.transient_bytes);
     layers += other.layers;
+    inflight_activation_bytes += other.inflight_activation_bytes;
+    inflight_layer_activation_bytes += other.inflight_layer_activation_bytes;
   }
 };
 

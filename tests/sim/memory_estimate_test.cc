@@ -216,6 +216,32 @@ TEST(MemoryEstimateTest, InflightMicrobatchesPerSchedule) {
   EXPECT_EQ(InflightMicrobatches(Resolved(1, 1, 1, 8), 0), 1.0);
 }
 
+TEST(MemoryEstimateTest, ChunkInflightMicrobatchesFollowTheInterleavedOrder) {
+  // Megatron's interleaved forwards visit chunk (k mod p v) / p: with p = 4, v = 2, m = 8,
+  // rank 0's 11 live chunk-micro-batches are forwards 0-3 (chunk 0), 4-7 (chunk 1) and 8-10
+  // (chunk 0 again): 7 and 4. Rank 3: (v - 1) p + 1 = 5 forwards, chunk 0's four and one of
+  // chunk 1 (the LM head's on the last rank). 1F1B: the single chunk holds min(p - r, m).
+  const Layout interleaved = Resolved(4, 2, 1, 8);
+  EXPECT_EQ(ChunkInflightMicrobatches(interleaved, 0, 0), 7.0);
+  EXPECT_EQ(ChunkInflightMicrobatches(interleaved, 0, 1), 4.0);
+  EXPECT_EQ(ChunkInflightMicrobatches(interleaved, 3, 0), 4.0);
+  EXPECT_EQ(ChunkInflightMicrobatches(interleaved, 3, 1), 1.0);
+  EXPECT_EQ(ChunkInflightMicrobatches(Resolved(4, 1, 1, 8), 1, 0), 3.0);
+  // p = 2, v = 4, m = 16, rank 0: 2 + 6 + 1 = 9 live: chunks 0-3 two each, chunk 0 one more.
+  const Layout deep = Resolved(2, 4, 1, 16);
+  EXPECT_EQ(ChunkInflightMicrobatches(deep, 0, 0), 3.0);
+  for (int64_t chunk = 1; chunk < 4; ++chunk) {
+    EXPECT_EQ(ChunkInflightMicrobatches(deep, 0, chunk), 2.0) << chunk;
+  }
+  // The counts add up to the schedule's total for every rank.
+  for (int64_t rank = 0; rank < 4; ++rank) {
+    EXPECT_EQ(ChunkInflightMicrobatches(interleaved, rank, 0) +
+                  ChunkInflightMicrobatches(interleaved, rank, 1),
+              2.0 * InflightMicrobatches(interleaved, rank))
+        << rank;
+  }
+}
+
 TEST(MemoryEstimateTest, OutOfMemoryIsAVerdictWithItsBreakdown) {
   SimRequest request;
   request.arch = laws::FindPreset("deepseek-v3")->arch;

@@ -16,6 +16,7 @@
 #include "sim/layout_check.h"
 #include "sim/layout_search.h"
 #include "sim/lowering.h"
+#include "sim/memory_estimate.h"
 #include "sim/step_estimate.h"
 #include "sim/step_simulation.h"
 #include "tests/sim/sim_test_support.h"
@@ -102,6 +103,63 @@ TEST(PipelineSplitTest, InterleavedEndsByHand) {
   EXPECT_NEAR(e.bubble, t0 / 3, kRel * e.step_time);
   EXPECT_EQ(e.critical_rank, 1);
   ExpectFiniteAndPositive(e);
+}
+
+TEST(PipelineSplitTest, EvenLayersSplitEvenlyAndTheFlagsCountTheEndsAsLayers) {
+  // TinyDense's 4 layers over pp = 2 divide evenly: Megatron-LM's default split, 2 and 2, the
+  // LM head riding on the last stage whatever its cost. Over pp = 3 they do not; with both
+  // --account-for flags the 4 + 2 units split 2 / 2 / 2: the embedding and layer 0, layers 1-2,
+  // layer 3 and the head.
+  const laws::MoeArch arch = TinyDense();
+  const ModelProfile profile = *BuildProfile(arch);
+  const hw::Hardware hardware = IdealHardware();
+  auto lower = [&](int64_t pp, bool flags) {
+    Result<Layout> layout = ResolveLayout(MakeLayout(1, pp, 1, 1, 8), arch, FleetOf(hardware, pp));
+    EXPECT_TRUE(layout.ok()) << layout.error().message;
+    SimOptions options;
+    options.account_for_embedding_in_pipeline_split = flags;
+    options.account_for_loss_in_pipeline_split = flags;
+    return LowerModel(profile, *layout, hardware, options);
+  };
+  const LoweredModel even = lower(2, false);
+  EXPECT_EQ(even.reserve_first, 0);
+  EXPECT_EQ(even.reserve_last, 0);
+  const LoweredModel flagged = lower(3, true);
+  EXPECT_EQ(flagged.reserve_first, 1);
+  EXPECT_EQ(flagged.reserve_last, 1);
+  const int64_t begins[] = {0, 1, 3}, ends[] = {1, 3, 4};
+  for (int64_t stage = 0; stage < 3; ++stage) {
+    const StageSpan span = StageLayers(4, 3, stage, flagged.reserve_first, flagged.reserve_last);
+    EXPECT_EQ(span.begin, begins[stage]) << stage;
+    EXPECT_EQ(span.end, ends[stage]) << stage;
+  }
+}
+
+TEST(PipelineSplitTest, EachChunkKeepsItsOwnMicrobatchesInFlight) {
+  // TinyDense on pp = 2 x vpp = 2 (one layer per virtual stage), m = 4. Rank 0 has 2 (p - 1)
+  // + (v - 1) p + 1 = 5 chunk-micro-batches alive: forwards 0-1 and 4 of chunk 0 (stage 0: the
+  // embedding and layer 0), 2-3 of chunk 1 (layer 2): 3 (layer + embedding) + 2 layer. Rank 1
+  // has (v - 1) p + 1 = 3: two of chunk 0 (layer 1) and one of chunk 1 (layer 3 and the LM
+  // head): 3 layer + 1 head, where weighing the chunks alike would keep 1.5 heads.
+  const Prepared run = Prepare(TinyDense(), FleetOf(IdealHardware(), 2), [] {
+    Layout l = MakeLayout(1, 2, 1, 1, 4);
+    l.vpp = 2;
+    return l;
+  }());
+  const auto mode = static_cast<size_t>(run.layout.recompute);
+  const double layer = run.lowered.layers[0].activation_bytes[mode];
+  const double embedding = run.lowered.embedding.activation_bytes[0];
+  const double head = run.lowered.head.activation_bytes[0];
+  const hw::Hardware& hardware = run.fleet.hardware;
+  const SimOptions options;
+  EXPECT_DOUBLE_EQ(RankMemory(SumRankStages(run.profile, run.lowered, run.layout, 0), 0, run.layout,
+                              hardware, options)
+                       .activations,
+                   5 * layer + 3 * embedding);
+  EXPECT_DOUBLE_EQ(RankMemory(SumRankStages(run.profile, run.lowered, run.layout, 1), 1, run.layout,
+                              hardware, options)
+                       .activations,
+                   3 * layer + head);
 }
 
 TEST(PipelineSplitTest, EventSimulationAndTraceOfEmptyStages) {

@@ -157,6 +157,10 @@ TEST(SimCommandTest, LossImplementationChangesTheLogitMemoryNotTheTime) {
       RunMoeplan(base + " --loss torch-loss-parallel --replicated-logits");
   EXPECT_EQ(contradiction.exit_code, 2);
   EXPECT_THAT(contradiction.err, HasSubstr("contradicts --replicated-logits"));
+  const CliResult split = RunMoeplan(base + " --account-for-embedding-in-pipeline-split");
+  ASSERT_EQ(split.exit_code, 0) << split.err;
+  EXPECT_EQ(nlohmann::json::parse(split.out)["options"]["account_for_embedding_in_pipeline_split"],
+            true);
   const CliResult unknown = RunMoeplan(base + " --loss cross-entropy");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("--loss"));

@@ -174,7 +174,9 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
                                     {"bf16_adam_moments", true},
                                     {"fp8_param_gather", true},
                                     {"offload_activation_layers", 3},
-                                    {"loss", "torch-bf16"}};
+                                    {"loss", "torch-bf16"},
+                                    {"account_for_embedding_in_pipeline_split", true},
+                                    {"account_for_loss_in_pipeline_split", true}};
   auto runs = ParsePublishedRuns(file, "tiny.json");
   ASSERT_TRUE(runs.ok()) << runs.error().message;
   const PublishedRun& run = (*runs)[0];
@@ -191,6 +193,8 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   EXPECT_TRUE(run.options.fp8_param_gather);
   EXPECT_EQ(run.options.offload_activation_layers, 3);
   EXPECT_EQ(run.options.loss, LossImplementation::kTorchBf16);
+  EXPECT_TRUE(run.options.account_for_embedding_in_pipeline_split);
+  EXPECT_TRUE(run.options.account_for_loss_in_pipeline_split);
   EXPECT_TRUE(run.options.flash_attention);  // not given: the default
   // The row's layout text names the modules.
   EXPECT_NE(EvaluatePublishedRun(run).layout.find("rc=selective(layernorm+mlp)"),
