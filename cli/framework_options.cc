@@ -73,7 +73,8 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
   cmd->add_flag("--account-for-embedding-in-pipeline-split",
                 args.account_for_embedding_in_pipeline_split,
                 "The embedding counts as one decoder layer in the pipeline split (Megatron flag "
-                "of the same name; default: its cost rounded to whole layers)");
+                "of the same name; default: layers that divide over pp x vpp split evenly, "
+                "else the embedding's cost is rounded to whole layers)");
   cmd->add_flag("--account-for-loss-in-pipeline-split", args.account_for_loss_in_pipeline_split,
                 "The LM head, loss and MTP modules count as one decoder layer in the pipeline "
                 "split (Megatron flag of the same name)");

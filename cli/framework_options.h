@@ -39,10 +39,10 @@ struct FrameworkArgs {
 /// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap,
 /// --shared-expert-overlap, --unfused-attention, --cuda-graphs and the memory conventions
 /// --states, --fsdp-unsharded-grad-accumulation, --replicated-logits, --loss,
-/// --grad-reduce-in-bf16,
-/// --bf16-adam-moments, --fp8-param-gather and --offload-activation-layers, and Megatron's
-/// pipeline split flags --account-for-embedding/loss-in-pipeline-split on `cmd`, writing
-/// into `args` (which must outlive parsing). A contradiction between them (--loss
+/// --grad-reduce-in-bf16, --bf16-adam-moments, --fp8-param-gather and
+/// --offload-activation-layers, and Megatron's pipeline split flags
+/// --account-for-embedding/loss-in-pipeline-split on `cmd`, writing into `args` (which must
+/// outlive parsing). A contradiction between them (--loss
 /// torch-loss-parallel with --replicated-logits) fails the parse with a message naming both.
 void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args);
 
