@@ -6,6 +6,7 @@
 
 #include "sim/internal/blocks.h"
 #include "sim/internal/emitter.h"
+#include "sim/internal/enum_names.h"
 
 namespace moeplan::sim {
 namespace {
@@ -103,10 +104,8 @@ const char* ToString(Dispatcher dispatcher) {
 }
 
 std::optional<Dispatcher> DispatcherFromString(std::string_view name) {
-  for (Dispatcher d : {Dispatcher::kAllToAll, Dispatcher::kDeepEp, Dispatcher::kHybridEp}) {
-    if (name == ToString(d)) return d;
-  }
-  return std::nullopt;
+  constexpr Dispatcher kAll[] = {Dispatcher::kAllToAll, Dispatcher::kDeepEp, Dispatcher::kHybridEp};
+  return internal::EnumFromName(name, kAll);
 }
 
 const char* ToString(StatePrecision precision) {
@@ -122,10 +121,9 @@ const char* ToString(StatePrecision precision) {
 }
 
 std::optional<StatePrecision> StatePrecisionFromString(std::string_view name) {
-  for (StatePrecision p : {StatePrecision::kMixed, StatePrecision::kBf16, StatePrecision::kFp32}) {
-    if (name == ToString(p)) return p;
-  }
-  return std::nullopt;
+  constexpr StatePrecision kAll[] = {StatePrecision::kMixed, StatePrecision::kBf16,
+                                     StatePrecision::kFp32};
+  return internal::EnumFromName(name, kAll);
 }
 
 const char* ToString(LossImplementation loss) {
@@ -147,13 +145,11 @@ const char* ToString(LossImplementation loss) {
 }
 
 std::optional<LossImplementation> LossImplementationFromString(std::string_view name) {
-  for (LossImplementation l :
-       {LossImplementation::kMegatron, LossImplementation::kMegatronLegacy,
-        LossImplementation::kTorchFp32, LossImplementation::kTorchLossParallel,
-        LossImplementation::kTorchBf16, LossImplementation::kTransformerEngine}) {
-    if (name == ToString(l)) return l;
-  }
-  return std::nullopt;
+  constexpr LossImplementation kAll[] = {
+      LossImplementation::kMegatron,  LossImplementation::kMegatronLegacy,
+      LossImplementation::kTorchFp32, LossImplementation::kTorchLossParallel,
+      LossImplementation::kTorchBf16, LossImplementation::kTransformerEngine};
+  return internal::EnumFromName(name, kAll);
 }
 
 LossImplementation EffectiveLoss(const SimOptions& options, int64_t tp) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "sim/internal/enum_names.h"
+
 namespace moeplan::sim {
 namespace {
 
@@ -93,11 +95,9 @@ const char* ToString(MemoryStatistic statistic) {
 }
 
 std::optional<MemoryStatistic> MemoryStatisticFromString(std::string_view name) {
-  for (MemoryStatistic m : {MemoryStatistic::kMaxAllocated, MemoryStatistic::kMaxReserved,
-                            MemoryStatistic::kDeviceUsed}) {
-    if (name == ToString(m)) return m;
-  }
-  return std::nullopt;
+  constexpr MemoryStatistic kAll[] = {MemoryStatistic::kMaxAllocated, MemoryStatistic::kMaxReserved,
+                                      MemoryStatistic::kDeviceUsed};
+  return internal::EnumFromName(name, kAll);
 }
 
 namespace {
