@@ -48,21 +48,16 @@ StateBytes BytesPerParameter(const SimOptions& options, hw::Precision compute) {
   return b;
 }
 
-// The activations rank `rank` keeps at its peak once `offload_layers` of its decoder layers
-// have their activations in host memory (SimOptions::offload_activation_layers): the stages
-// weighed by their own in-flight micro-batches where the caller weighed them, else all alike.
-double InflightKeptBytes(const internal::StageSums& sums, const Layout& layout, int64_t rank,
-                         int64_t offload_layers) {
-  double all = sums.inflight_activation_bytes, layers = sums.inflight_layer_activation_bytes;
-  if (!(all > 0.0)) {
-    const double inflight = InflightMicrobatches(layout, rank);
-    all = sums.activation_bytes * inflight;
-    layers = sums.layer_activation_bytes * inflight;
-  }
+// The activations a rank keeps at its peak once `offload_layers` of its decoder layers have
+// their activations in host memory (SimOptions::offload_activation_layers). The stages come
+// weighed by their own in-flight micro-batches (SumRankStages); there is deliberately no
+// uniform fallback, which would silently count every chunk alike.
+double InflightKeptBytes(const internal::StageSums& sums, int64_t offload_layers) {
+  const double all = sums.inflight_activation_bytes;
   if (offload_layers <= 0 || sums.layers <= 0) return all;
   const double offloaded =
       static_cast<double>(std::min(offload_layers, sums.layers)) / static_cast<double>(sums.layers);
-  return all - offloaded * layers;
+  return all - offloaded * sums.inflight_layer_activation_bytes;
 }
 
 // FP32 reduce dtype of the unsharded gradients FSDP keeps while accumulating (sim_options.h).
@@ -145,7 +140,7 @@ internal::StageSums SumRankStages(const ModelProfile& profile, const LoweredMode
 }
 
 RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options)
-    : layout_(layout), offload_layers_(options.offload_activation_layers) {
+    : offload_layers_(options.offload_activation_layers) {
   fixed_ = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout)) +
            options.framework_reserve_bytes;
   fragmentation_ = 1.0 + options.fragmentation;
@@ -175,7 +170,7 @@ RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options
   }
 }
 
-double RankMemoryTotal::operator()(const internal::StageSums& sums, int64_t rank) const {
+double RankMemoryTotal::operator()(const internal::StageSums& sums) const {
   const double dense = static_cast<double>(sums.dense_params);
   const double expert = static_cast<double>(sums.expert_params);
   double states = dense_bytes_ * dense + expert_bytes_ * expert;
@@ -183,8 +178,7 @@ double RankMemoryTotal::operator()(const internal::StageSums& sums, int64_t rank
     states +=
         layer_bytes_ * (dense + expert) / static_cast<double>(std::max<int64_t>(sums.layers, 1));
   }
-  const double tensors =
-      states + InflightKeptBytes(sums, layout_, rank, offload_layers_) + sums.transient_bytes;
+  const double tensors = states + InflightKeptBytes(sums, offload_layers_) + sums.transient_bytes;
   return fixed_ + fragmentation_ * tensors;
 }
 
@@ -225,7 +219,7 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
     }
   }
   memory.inflight_microbatches = InflightMicrobatches(layout, rank);
-  memory.activations = InflightKeptBytes(sums, layout, rank, options.offload_activation_layers);
+  memory.activations = InflightKeptBytes(sums, options.offload_activation_layers);
   memory.transient = sums.transient_bytes;
   memory.communication = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout));
   memory.framework = options.framework_reserve_bytes;

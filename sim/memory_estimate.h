@@ -111,15 +111,15 @@ internal::StageSums SumRankStages(const ModelProfile& profile, const LoweredMode
 MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const Layout& layout,
                            const hw::Hardware& hardware, const SimOptions& options);
 
-/// RankMemory(...).Total() for every rank of one layout at a few multiply-adds per rank (the
-/// analytic estimate compares all ranks and breaks down only the largest).
+/// RankMemory(...).Total() of one rank's sums (SumRankStages) for every rank of one layout at a few
+/// multiply-adds per rank (the analytic estimate compares all ranks and breaks down only the
+/// largest).
 class RankMemoryTotal {
  public:
   RankMemoryTotal(const Layout& layout, const SimOptions& options);
-  double operator()(const internal::StageSums& sums, int64_t rank) const;
+  double operator()(const internal::StageSums& sums) const;
 
  private:
-  const Layout& layout_;
   int64_t offload_layers_ = 0;  // decoder layers whose activations live in host memory
   double fixed_ = 0.0;          // communication buffers + framework reserve
   double fragmentation_ = 0.0;  // 1 + fragmentation

@@ -163,7 +163,7 @@ StepEstimate EstimateStep(const ModelProfile& profile, const LoweredModel& lower
     }
     max_dense = std::max(max_dense, sums.dense_params);
     max_expert = std::max(max_expert, sums.expert_params);
-    const double memory = memory_total(sums, rank);
+    const double memory = memory_total(sums);
     if (memory > largest_memory) {
       largest_memory = memory;
       largest_rank = rank;

@@ -30,8 +30,8 @@ struct StageSums {
   int64_t layers = 0;
   /// A rank's activations at its schedule's peak: each virtual stage's activation_bytes (and
   /// layer_activation_bytes) times the micro-batches of that stage then in flight
-  /// (ChunkInflightMicrobatches, sim/memory_estimate.h). 0 where the caller did not weigh the
-  /// stages; the memory model then assumes every stage alike.
+  /// (ChunkInflightMicrobatches, sim/memory_estimate.h). The memory model reads only these
+  /// two for activations: SumRankStages fills them, and a caller summing stages by hand must.
   double inflight_activation_bytes = 0.0;
   double inflight_layer_activation_bytes = 0.0;
 
