@@ -212,6 +212,24 @@ std::string RenderMemory(const sim::MemoryBreakdown& m, const sim::SimOptions& o
   return out;
 }
 
+// One line per pipeline rank, so that a layout's memory can be seen along the pipeline (the
+// first rank keeps the most micro-batches in flight, the last the LM head and loss).
+std::string RenderRankMemory(const std::vector<sim::MemoryBreakdown>& ranks) {
+  if (ranks.size() < 2) return "";
+  TextTable table({"memory per pipeline rank (GiB)", "states", "activations", "in flight", "other",
+                   "total", "verdict"},
+                  {Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
+                   Align::kRight, Align::kLeft});
+  for (const sim::MemoryBreakdown& m : ranks) {
+    const double states = m.weights + m.gradients + m.optimizer_states;
+    const double other = m.Total() - states - m.activations;
+    table.AddRow({fmt::format("rank {}", m.pipeline_rank), GiB(states), GiB(m.activations),
+                  fmt::format("{:.2f}", m.inflight_microbatches), GiB(other), GiB(m.Total()),
+                  m.Fits() ? "fits" : "OUT OF MEMORY"});
+  }
+  return "\n" + table.Render();
+}
+
 std::string RenderOps(const std::vector<sim::OpRecord>& ops) {
   TextTable table({"block", "op", "pass", "shape", "GFLOP", "time", "exposed"},
                   {Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight,
@@ -381,7 +399,8 @@ int RunSim(const SimArgs& args) {
   std::string text = Header(*report);
   if (args.ops) text += RenderOps(report->ops);
   text += RenderSummary(*report) + RenderBreakdown(*report) +
-          RenderMemory(report->analytic.memory, report->options);
+          RenderMemory(report->analytic.memory, report->options) +
+          RenderRankMemory(report->rank_memory);
   return WriteOutput(args.out, text);
 }
 

@@ -2,6 +2,7 @@
 #include "sim/simulate.h"
 
 #include "sim/layout_check.h"
+#include "sim/memory_estimate.h"
 #include "sim/step_simulation.h"
 
 namespace moeplan::sim {
@@ -122,6 +123,12 @@ Result<SimReport> Simulate(const SimRequest& request) {
                               request.collect_ops ? &report.ops : nullptr);
   report.analytic =
       EstimateStep(report.profile, report.lowered, report.layout, report.fleet, report.options);
+  // Per rank for the report only: the estimate itself breaks down just the largest (sweeps).
+  for (int64_t rank = 0; rank < report.layout.pp; ++rank) {
+    report.rank_memory.push_back(
+        RankMemory(SumRankStages(report.profile, report.lowered, report.layout, rank), rank,
+                   report.layout, report.fleet.hardware, report.options));
+  }
   if (request.event_simulation) {
     Result<SimulatedStep> simulated =
         SimulateStep(report.profile, report.lowered, report.layout, report.fleet, report.options,
@@ -161,6 +168,9 @@ nlohmann::ordered_json SimReportJson(const SimReport& report) {
   json["analytic"] = StepJson(report.analytic);
   if (report.simulated) json["simulated"] = StepJson(*report.simulated);
   json["memory"] = MemoryJson(report.analytic.memory);
+  nlohmann::ordered_json ranks = nlohmann::ordered_json::array();
+  for (const MemoryBreakdown& m : report.rank_memory) ranks.push_back(MemoryJson(m));
+  json["memory_by_pipeline_rank"] = std::move(ranks);
   return json;
 }
 

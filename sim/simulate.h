@@ -46,6 +46,9 @@ struct SimReport {
   LoweredModel lowered;
   StepEstimate analytic;
   std::optional<StepEstimate> simulated;
+  /// Memory of every pipeline rank, rank 0 first (analytic.memory is the largest of them): the
+  /// first rank keeps the most micro-batches in flight, the last one the LM head and loss.
+  std::vector<MemoryBreakdown> rank_memory;
   std::vector<TimelineEvent> timeline;  ///< when collect_timeline
   std::vector<OpRecord> ops;            ///< when collect_ops
 

@@ -2,7 +2,7 @@
 /// The framework flags shared by sim, plan and sweep (cli/framework_options.h) reach the
 /// simulator: checked on a host-bound case (a 3B-active MoE at one sequence per micro-batch,
 /// whose per-layer kernels outnumber the GPU work), where capturing the layers as CUDA graphs
-/// must remove the per-kernel host floor and nothing else.
+/// must remove the per-kernel host floor and nothing else. Also the per-pipeline-rank memory.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +40,42 @@ TEST_F(SimCliTest, CudaGraphsRemoveTheKernelDispatchFloor) {
   EXPECT_NEAR(plain_step - graph_step, plain_host - graph_host, 1e-6 * plain_step);
   EXPECT_DOUBLE_EQ(p["analytic"]["compute_by_class_s"]["routed_experts"].get<double>(),
                    g["analytic"]["compute_by_class_s"]["routed_experts"].get<double>());
+}
+
+// Every pipeline rank's memory is reported, with the in-flight micro-batches of 1F1B by hand:
+// p = 4 stages and m = gbs / dp = 8 micro-batches, rank r keeps min(p - r, m) = 4, 3, 2, 1
+// (Narayanan et al. 2021, Sec. 2.2). The headline breakdown is the largest of them.
+TEST_F(SimCliTest, MemoryIsReportedForEveryPipelineRank) {
+  const std::string run =
+      "sim llama-3-8b --fleet 8xh100 --layout tp=1,pp=4,dp=2,mbs=1,gbs=16 --analytic-only";
+  const CliResult json_run = RunMoeplan(run + " --json");
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+  const auto j = nlohmann::json::parse(json_run.out);
+  const auto& ranks = j["memory_by_pipeline_rank"];
+  ASSERT_EQ(ranks.size(), 4u);
+  double largest = 0.0;
+  int64_t largest_rank = -1;
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    EXPECT_EQ(ranks[r]["pipeline_rank"].get<int64_t>(), static_cast<int64_t>(r));
+    EXPECT_DOUBLE_EQ(ranks[r]["inflight_microbatches"].get<double>(), 4.0 - static_cast<double>(r));
+    if (ranks[r]["total_bytes"].get<double>() > largest) {
+      largest = ranks[r]["total_bytes"].get<double>();
+      largest_rank = static_cast<int64_t>(r);
+    }
+  }
+  EXPECT_EQ(j["memory"]["pipeline_rank"].get<int64_t>(), largest_rank);
+  EXPECT_DOUBLE_EQ(j["memory"]["total_bytes"].get<double>(), largest);
+  const CliResult text = RunMoeplan(run);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("memory per pipeline rank"), std::string::npos);
+  // Without a pipeline there is one rank, and the text shows no per-rank table.
+  const std::string flat =
+      "sim llama-3-8b --fleet 8xh100 --layout tp=1,pp=1,dp=8,mbs=1,gbs=16 "
+      "--analytic-only";
+  const CliResult flat_json = RunMoeplan(flat + " --json");
+  ASSERT_EQ(flat_json.exit_code, 0) << flat_json.err;
+  EXPECT_EQ(nlohmann::json::parse(flat_json.out)["memory_by_pipeline_rank"].size(), 1u);
+  EXPECT_EQ(RunMoeplan(flat).out.find("memory per pipeline rank"), std::string::npos);
 }
 
 }  // namespace
