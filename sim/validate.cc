@@ -13,6 +13,7 @@
 #include "laws/arch_json.h"
 #include "laws/hf_import.h"
 #include "laws/model_source.h"
+#include "sim/internal/enum_names.h"
 #include "sim/model_profile.h"
 #include "sim/simulate.h"
 
@@ -121,8 +122,8 @@ const std::set<std::string> kLayoutKeys = {"tp",
                                            "recompute_modules",
                                            "recompute_detail"};
 const std::set<std::string> kMeasuredKeys = {
-    "tokens_per_s_per_gpu", "model_flops_per_s_per_gpu", "step_time_s", "mfu", "hfu",
-    "memory_per_gpu_bytes", "memory_statistic"};
+    "tokens_per_s_per_gpu", "model_flops_per_s_per_gpu", "step_time_s",         "mfu", "hfu",
+    "memory_per_gpu_bytes", "memory_statistic",          "memory_pipeline_rank"};
 const std::set<std::string> kFileKeys = {
     "format",           "version", "description",      "sources",
     "flop_conventions", "models",  "model_provenance", "runs"};
@@ -407,6 +408,10 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
         return PathError(file, mpath + ".memory_statistic",
                          fmt::format("expected {}, got \"\"", kStatistics));
       }
+      auto rank = OptName(*it, "memory_pipeline_rank", file, mpath, &MemoryRankFromString,
+                          "\"largest\", \"first\" or \"last\"");
+      if (!rank) return rank.error();
+      run.memory_rank = rank->value_or(MemoryRank::kLargest);
     }
     if (auto it = r.find("consistency_warnings"); it != r.end() && !it->is_null() && !it->empty())
       run.consistency_warnings = true;
@@ -619,10 +624,12 @@ std::optional<ValidationCase> VtrainCase(const VtrainRun& run, ValidationRow& ro
   return c;
 }
 
-// Predicts `c` into `row` (throughput and, when published, memory).
+// Predicts `c` into `row` (throughput and, when published, memory of the pipeline rank
+// `memory_rank` names).
 void FillPrediction(const ValidationCase& c, ValidationRow& row,
                     std::optional<double> memory_measured,
-                    MemoryStatistic statistic = MemoryStatistic::kDeviceUsed) {
+                    MemoryStatistic statistic = MemoryStatistic::kDeviceUsed,
+                    MemoryRank memory_rank = MemoryRank::kLargest) {
   auto report = Simulate(c.request);
   if (!report) {
     row.skip_reason = FirstLine("simulator rejects it: " + report.error().message);
@@ -642,12 +649,33 @@ void FillPrediction(const ValidationCase& c, ValidationRow& row,
   if (memory_measured) {
     row.memory_measured = *memory_measured;
     row.memory_statistic = statistic;
-    row.memory_predicted = step.memory.Read(statistic);
+    row.memory_rank = memory_rank;
+    const MemoryBreakdown& m = memory_rank == MemoryRank::kFirst  ? report->rank_memory.front()
+                               : memory_rank == MemoryRank::kLast ? report->rank_memory.back()
+                                                                  : step.memory;
+    row.memory_predicted = m.Read(statistic);
     row.memory_error = RelativeError(*row.memory_predicted, *memory_measured);
   }
 }
 
 }  // namespace
+
+const char* ToString(MemoryRank rank) {
+  switch (rank) {
+    case MemoryRank::kLargest:
+      return "largest";
+    case MemoryRank::kFirst:
+      return "first";
+    case MemoryRank::kLast:
+      return "last";
+  }
+  return "?";
+}
+
+std::optional<MemoryRank> MemoryRankFromString(std::string_view name) {
+  constexpr MemoryRank kAll[] = {MemoryRank::kLargest, MemoryRank::kFirst, MemoryRank::kLast};
+  return internal::EnumFromName(name, kAll);
+}
 
 const char* ToString(ValidationMetric metric) {
   switch (metric) {
@@ -707,7 +735,7 @@ ValidationRow EvaluatePublishedRun(const PublishedRun& run) {
   ValidationRow row;
   if (auto c = PublishedCase(run, row)) {
     FillPrediction(*c, row, run.memory_per_gpu_bytes,
-                   run.memory_statistic.value_or(MemoryStatistic::kDeviceUsed));
+                   run.memory_statistic.value_or(MemoryStatistic::kDeviceUsed), run.memory_rank);
   }
   return row;
 }
@@ -851,9 +879,12 @@ std::string ValidationMarkdown(const ValidationReport& report) {
     if (r.source == "vtrain") continue;
     std::string mem = "-";
     if (r.memory_error)
-      mem = fmt::format("{:.1f} / {:.1f} ({}, {})", *r.memory_measured / (1 << 30),
+      mem = fmt::format("{:.1f} / {:.1f} ({}, {}{})", *r.memory_measured / (1 << 30),
                         *r.memory_predicted / (1 << 30), Pct(*r.memory_error),
-                        ToString(r.memory_statistic));
+                        ToString(r.memory_statistic),
+                        r.memory_rank == MemoryRank::kLargest
+                            ? ""
+                            : fmt::format(", {} pipeline rank", ToString(r.memory_rank)));
     if (r.skip_reason.empty()) {
       md += fmt::format(
           "| {} | {} | {} | {}x{} | {} | {} | {} | {}{} | {} | {} |\n", r.id, r.model,
@@ -946,6 +977,7 @@ nlohmann::ordered_json ValidationJson(const ValidationReport& report) {
       j["memory_predicted_bytes"] = *r.memory_predicted;
       j["memory_error"] = *r.memory_error;
       j["memory_statistic"] = ToString(r.memory_statistic);
+      j["memory_pipeline_rank"] = ToString(r.memory_rank);
     }
     rows.push_back(std::move(j));
   }

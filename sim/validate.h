@@ -53,6 +53,11 @@ double RelativeError(double predicted, double measured);
 /// Median of `values` (mean of the two middle values for an even count); 0 when empty.
 double Median(std::vector<double> values);
 
+/// The pipeline rank whose memory a published figure is.
+enum class MemoryRank { kLargest, kFirst, kLast };
+const char* ToString(MemoryRank rank);
+std::optional<MemoryRank> MemoryRankFromString(std::string_view name);
+
 /// One published run, as read from the runs file.
 struct PublishedRun {
   std::string id;
@@ -80,6 +85,11 @@ struct PublishedRun {
   std::optional<double> memory_per_gpu_bytes;
   /// The counter memory_per_gpu_bytes reads (required with it).
   std::optional<MemoryStatistic> memory_statistic;
+  /// Which GPU's figure it is: the largest pipeline rank (the default: a source's peak over all
+  /// GPUs, or one whose logging rank is not known), or the first or last pipeline rank (e.g.
+  /// Megatron-LM logs memory to TensorBoard from the last global rank only, which sits in the
+  /// last pipeline stage).
+  MemoryRank memory_rank = MemoryRank::kLargest;
 };
 
 /// Reads a "moeplan-validation-runs" file. Strict: unknown fields are errors; errors name the
@@ -127,6 +137,7 @@ struct ValidationRow {
   std::optional<double> memory_measured;   ///< bytes
   std::optional<double> memory_predicted;  ///< of memory_statistic
   MemoryStatistic memory_statistic = MemoryStatistic::kDeviceUsed;
+  MemoryRank memory_rank = MemoryRank::kLargest;  ///< whose memory was compared
   std::optional<double> memory_error;
   /// What the validator assumed for this row beyond the fixed rules above (e.g. etp = 1 where
   /// etp = tp cannot fold); listed under the markdown tables and in the JSON row.

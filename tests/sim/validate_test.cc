@@ -90,6 +90,36 @@ TEST(ValidateTest, MemoryIsComparedInTheCounterItsSourceReads) {
             std::string::npos);
 }
 
+TEST(ValidateTest, MemoryIsComparedOnThePipelineRankTheSourceLogs) {
+  // Four 1F1B stages and 8 micro-batches per pipeline: rank 0 keeps 4 micro-batches of its
+  // 8 layers in flight, the last rank one (plus the LM head and loss), so the first rank is the
+  // largest and the last is smaller. "largest" (the default) picks the largest rank.
+  auto with_rank = [](const char* rank) {
+    json file = TinyRuns();
+    auto& layout = file["runs"][0]["layout"];
+    layout["pp"] = 4;
+    layout["dp"] = 2;
+    layout["gbs"] = 16;
+    layout["ga"] = 8;
+    if (rank) file["runs"][0]["measured"]["memory_pipeline_rank"] = rank;
+    return file;
+  };
+  auto predicted = [&](const char* rank) {
+    auto runs = ParsePublishedRuns(with_rank(rank), "pp.json");
+    EXPECT_TRUE(runs.ok()) << runs.error().message;
+    const ValidationRow row = EvaluatePublishedRun((*runs)[0]);
+    EXPECT_TRUE(row.memory_predicted.has_value()) << row.skip_reason;
+    return *row.memory_predicted;
+  };
+  const double largest = predicted(nullptr), first = predicted("first"), last = predicted("last");
+  EXPECT_DOUBLE_EQ(predicted("largest"), largest);
+  EXPECT_DOUBLE_EQ(largest, first);
+  EXPECT_LT(last, first);
+  EXPECT_EQ(ParsePublishedRuns(with_rank("rank 7"), "bad.json").error().message,
+            "bad.json: $.runs[0].measured.memory_pipeline_rank: expected \"largest\", \"first\" "
+            "or \"last\", got \"rank 7\"");
+}
+
 TEST(ValidateTest, ThroughputNotComparedLeavesAMemoryOnlyRow) {
   json file = TinyRuns();
   file["runs"][0]["throughput_not_compared"] = "clocks no preset describes";
