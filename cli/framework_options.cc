@@ -34,6 +34,12 @@ void AddFrameworkOptions(CLI::App* cmd, FrameworkArgs& args) {
   cmd->add_flag("--fsdp-unsharded-grad-accumulation", args.fsdp_unsharded_grad_accumulation,
                 "FSDP keeps unsharded FP32 gradients between micro-batches (PyTorch FSDP2 with "
                 "set_requires_gradient_sync(False) during accumulation)");
+  cmd->add_flag("--fsdp-no-reshard-after-forward", args.fsdp_no_reshard_after_forward,
+                "FSDP keeps every gathered parameter from its forward to its backward "
+                "(reshard_after_forward=False, NeMo AutoModel's MoE default)");
+  cmd->add_flag("--fsdp-skips-unsharded-experts", args.fsdp_skips_unsharded_experts,
+                "Experts whose expert-data-parallel group is one GPU stay outside FSDP: plain "
+                "parameters, never gathered (NeMo AutoModel's ignored_params)");
   cmd->add_flag("--replicated-logits", args.replicated_logits,
                 "No vocab-parallel loss: every TP rank gathers the full logits (DTensor "
                 "ColwiseParallel with Replicate output, no loss_parallel)");
@@ -93,6 +99,8 @@ void ApplyFrameworkOptions(const FrameworkArgs& args, sim::SimOptions& options) 
   options.state_precision =
       sim::StatePrecisionFromString(args.states).value_or(sim::StatePrecision::kMixed);
   options.fsdp_unsharded_grad_accumulation = args.fsdp_unsharded_grad_accumulation;
+  options.fsdp_reshard_after_forward = !args.fsdp_no_reshard_after_forward;
+  options.fsdp_skips_unsharded_experts = args.fsdp_skips_unsharded_experts;
   options.vocab_parallel_loss = !args.replicated_logits;
   // "auto" (the one name CLI11 lets through that is not an implementation) leaves it unset.
   options.loss = sim::LossImplementationFromString(args.loss);

@@ -26,6 +26,8 @@ struct FrameworkArgs {
   bool cuda_graphs = false;
   std::string states = "mixed";
   bool fsdp_unsharded_grad_accumulation = false;
+  bool fsdp_no_reshard_after_forward = false;
+  bool fsdp_skips_unsharded_experts = false;
   bool replicated_logits = false;
   std::string loss = "auto";
   bool grad_reduce_in_bf16 = false;
@@ -38,7 +40,8 @@ struct FrameworkArgs {
 
 /// Registers --capacity-factor, --dispatcher, --tp-comm-overlap, --moe-a2a-overlap,
 /// --shared-expert-overlap, --unfused-attention, --cuda-graphs and the memory conventions
-/// --states, --fsdp-unsharded-grad-accumulation, --replicated-logits, --loss,
+/// --states, --fsdp-unsharded-grad-accumulation, --fsdp-no-reshard-after-forward,
+/// --fsdp-skips-unsharded-experts, --replicated-logits, --loss,
 /// --grad-reduce-in-bf16, --bf16-adam-moments, --fp8-param-gather and
 /// --offload-activation-layers, and Megatron's pipeline split flags
 /// --account-for-embedding/loss-in-pipeline-split on `cmd`, writing into `args` (which must

@@ -202,12 +202,20 @@ std::string RenderMemory(const sim::MemoryBreakdown& m, const sim::SimOptions& o
   row("total", total);
   table.AddRow({"HBM capacity", GiB(m.capacity), ""});
   std::string out = table.Render();
-  if (m.Fits()) {
+  const double required = m.Required();
+  if (m.Tight()) {
+    out += fmt::format(
+        "verdict: fits, tight: needs {} GiB without the allocator's cache ({} GiB free), {} GiB "
+        "with it; the cache gives way under pressure, fragmentation inside segments may not "
+        "(PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True helps)\n",
+        GiB(required), GiB(m.capacity - required), GiB(total));
+  } else if (m.Fits()) {
     out += fmt::format("verdict: fits ({} GiB free)\n", GiB(m.capacity - total));
   } else {
-    out +=
-        fmt::format("verdict: OUT OF MEMORY: needs {} GiB, the GPU has {} GiB (short by {} GiB)\n",
-                    GiB(total), GiB(m.capacity), GiB(total - m.capacity));
+    out += fmt::format(
+        "verdict: OUT OF MEMORY: needs {} GiB without the allocator's cache, the GPU has {} GiB "
+        "(short by {} GiB)\n",
+        GiB(required), GiB(m.capacity), GiB(required - m.capacity));
   }
   return out;
 }
@@ -225,7 +233,7 @@ std::string RenderRankMemory(const std::vector<sim::MemoryBreakdown>& ranks) {
     const double other = m.Total() - states - m.activations;
     table.AddRow({fmt::format("rank {}", m.pipeline_rank), GiB(states), GiB(m.activations),
                   fmt::format("{:.2f}", m.inflight_microbatches), GiB(other), GiB(m.Total()),
-                  m.Fits() ? "fits" : "OUT OF MEMORY"});
+                  m.Tight() ? "fits, tight" : (m.Fits() ? "fits" : "OUT OF MEMORY")});
   }
   return "\n" + table.Render();
 }

@@ -194,15 +194,15 @@ Result<Prepared> Prepare(const SweepArgs& args) {
   const FrameworkArgs& f = args.framework;
   o.fingerprint = fmt::format(
       "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} "
-      "{} {}",
+      "{} {} {} {}",
       plan::SpaceToJson(p.space).dump(), args.fleet, args.law, args.compute, args.days,
       args.target_loss, args.fixed_mfu, args.top_k, args.pareto, args.band, o.begin, o.end,
       args.chunk_size, args.configs, p.archs.empty() ? 0 : ListHash(p.archs), f.capacity_factor,
       f.dispatcher, f.tp_comm_overlap, f.moe_a2a_overlap, f.shared_expert_overlap,
       f.unfused_attention, f.cuda_graphs, f.states, f.fsdp_unsharded_grad_accumulation,
-      f.replicated_logits, f.loss, f.grad_reduce_in_bf16, f.bf16_adam_moments, f.fp8_param_gather,
-      f.offload_activation_layers, f.account_for_embedding_in_pipeline_split,
-      f.account_for_loss_in_pipeline_split);
+      f.fsdp_no_reshard_after_forward, f.fsdp_skips_unsharded_experts, f.replicated_logits, f.loss,
+      f.grad_reduce_in_bf16, f.bf16_adam_moments, f.fp8_param_gather, f.offload_activation_layers,
+      f.account_for_embedding_in_pipeline_split, f.account_for_loss_in_pipeline_split);
   if (const char* delay = std::getenv("MOEPLAN_SWEEP_BATCH_DELAY_MS")) {
     o.batch_delay_ms = std::atoi(delay);
     o.chunks_per_batch = 1;

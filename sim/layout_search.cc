@@ -126,8 +126,8 @@ void EvaluateKey(const SearchContext& ctx, const Key& key, int64_t key_index, Ke
         ++out.estimated;
         if (!estimate.memory.Fits()) {
           out.Reject(LayoutIssue::kMemory, this_index, layout);
-          if (estimate.memory.Total() < out.least_memory) {
-            out.least_memory = estimate.memory.Total();
+          if (estimate.memory.Required() < out.least_memory) {
+            out.least_memory = estimate.memory.Required();
             out.least_memory_layout = layout;
           }
           continue;

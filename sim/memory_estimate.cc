@@ -68,6 +68,40 @@ bool AccumulatesUnsharded(const Layout& layout, const SimOptions& options) {
          layout.Microbatches() > 1;
 }
 
+// Bytes per parameter of one kind (dense or expert) under FSDP: what every parameter holds, and
+// what each parameter of the two gathered layers adds (multiplied by params / layers).
+struct FullShardBytes {
+  double weight = 0.0;
+  double gradient = 0.0;
+  double optimizer = 0.0;
+  double layer_weight = 0.0;
+  double layer_gradient = 0.0;
+};
+
+FullShardBytes FullShard(const StateBytes& b, double shard, bool managed, const Layout& layout,
+                         const SimOptions& options) {
+  if (!managed) return {b.weight, b.gradient, b.optimizer, 0.0, 0.0};
+  const bool reshard = options.fsdp_reshard_after_forward;
+  FullShardBytes f;
+  // Without resharding after the forward every gathered weight stays until its backward; the
+  // two layers in flight then add only their unsharded gradients.
+  f.weight = b.weight * shard + (reshard ? 0.0 : b.gathered_weight);
+  // The unsharded FP32 accumulators replace the gradient shards: a layer's gradient exists in
+  // one form or the other (its accumulator is freed by the reduce-scatter that makes the
+  // shard), so the peak, in the last micro-batch's backward, holds the accumulators.
+  f.gradient = AccumulatesUnsharded(layout, options) ? kUnshardedGradBytes : b.gradient * shard;
+  f.optimizer = b.optimizer * shard;
+  // The layer computing and the one prefetched, each with its unsharded gradient.
+  f.layer_weight = reshard ? 2.0 * b.gathered_weight : 0.0;
+  f.layer_gradient = 2.0 * b.gathered_gradient;
+  return f;
+}
+
+// Whether FSDP manages the experts (SimOptions::fsdp_skips_unsharded_experts).
+bool FsdpManagesExperts(const Layout& layout, const SimOptions& options) {
+  return !(options.fsdp_skips_unsharded_experts && layout.Edp() == 1);
+}
+
 int64_t ProcessGroups(const Layout& l) {
   const int64_t sizes[] = {l.tp, l.cp, l.dp * l.cp, l.ep, l.etp, l.Edp(), l.pp};
   int64_t groups = 0;
@@ -156,15 +190,13 @@ RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options
       expert_bytes_ = b.weight + b.gradient + b.optimizer * expert_shard;
       break;
     case Sharding::kFull: {
-      // The unsharded FP32 accumulators replace the gradient shards: a layer's gradient exists
-      // in one form or the other (its accumulator is freed by the reduce-scatter that makes
-      // the shard), so the peak, in the last micro-batch's backward, holds the accumulators.
-      const bool accumulate = AccumulatesUnsharded(layout, options);
-      dense_bytes_ = (b.weight + b.optimizer) * dense_shard +
-                     (accumulate ? kUnshardedGradBytes : b.gradient * dense_shard);
-      expert_bytes_ = (b.weight + b.optimizer) * expert_shard +
-                      (accumulate ? kUnshardedGradBytes : b.gradient * expert_shard);
-      layer_bytes_ = 2.0 * (b.gathered_weight + b.gathered_gradient);
+      const FullShardBytes d = FullShard(b, dense_shard, true, layout, options);
+      const FullShardBytes e =
+          FullShard(b, expert_shard, FsdpManagesExperts(layout, options), layout, options);
+      dense_bytes_ = d.weight + d.gradient + d.optimizer;
+      expert_bytes_ = e.weight + e.gradient + e.optimizer;
+      dense_layer_bytes_ = d.layer_weight + d.layer_gradient;
+      expert_layer_bytes_ = e.layer_weight + e.layer_gradient;
       break;
     }
   }
@@ -173,11 +205,9 @@ RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options
 double RankMemoryTotal::operator()(const internal::StageSums& sums) const {
   const double dense = static_cast<double>(sums.dense_params);
   const double expert = static_cast<double>(sums.expert_params);
-  double states = dense_bytes_ * dense + expert_bytes_ * expert;
-  if (layer_bytes_ > 0.0) {
-    states +=
-        layer_bytes_ * (dense + expert) / static_cast<double>(std::max<int64_t>(sums.layers, 1));
-  }
+  const double layers = static_cast<double>(std::max<int64_t>(sums.layers, 1));
+  const double states = dense_bytes_ * dense + expert_bytes_ * expert +
+                        (dense_layer_bytes_ * dense + expert_layer_bytes_ * expert) / layers;
   const double tensors = states + InflightKeptBytes(sums, offload_layers_) + sums.transient_bytes;
   return fixed_ + fragmentation_ * tensors;
 }
@@ -207,14 +237,17 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
       break;
     case Sharding::kFull: {
       // Shards plus two gathered layers (the one computing and the one prefetched), each with
-      // its unsharded gradient.
-      const double layer = params / static_cast<double>(std::max<int64_t>(sums.layers, 1));
-      memory.weights = b.weight * sharded + 2.0 * b.gathered_weight * layer;
-      // Unsharded FP32 accumulators in place of the shards (see RankMemoryTotal).
-      const double stored = AccumulatesUnsharded(layout, options) ? kUnshardedGradBytes * params
-                                                                  : b.gradient * sharded;
-      memory.gradients = stored + 2.0 * b.gathered_gradient * layer;
-      memory.optimizer_states = b.optimizer * sharded;
+      // its unsharded gradient; experts outside FSDP hold plain states.
+      const double layers = static_cast<double>(std::max<int64_t>(sums.layers, 1));
+      const FullShardBytes d =
+          FullShard(b, 1.0 / static_cast<double>(layout.dp * layout.cp), true, layout, options);
+      const FullShardBytes e = FullShard(b, 1.0 / static_cast<double>(layout.Edp()),
+                                         FsdpManagesExperts(layout, options), layout, options);
+      memory.weights = d.weight * dense + e.weight * expert +
+                       (d.layer_weight * dense + e.layer_weight * expert) / layers;
+      memory.gradients = d.gradient * dense + e.gradient * expert +
+                         (d.layer_gradient * dense + e.layer_gradient * expert) / layers;
+      memory.optimizer_states = d.optimizer * dense + e.optimizer * expert;
       break;
     }
   }

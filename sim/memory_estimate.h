@@ -23,7 +23,8 @@
 ///  - transient: the largest temporary of any block (MoE dispatch buffers, sequence-parallel
 ///    gathers, the loss's temporaries, the layer being recomputed);
 ///  - communication buffers: NCCL buffers per process group (options);
-///  - framework reserve and allocator fragmentation (options; uncalibrated).
+///  - framework reserve (option; uncalibrated) and the allocator's cache (fragmentation: option,
+///    from public logs; left out of the out-of-memory verdict, see MemoryBreakdown::Required()).
 /// Megatron's storage flags adjust the per-parameter bytes (SimOptions: BF16 gradient buffers,
 /// BF16 Adam moments, FP8 parameters) and CPU activation offloading removes the activations of
 /// the offloaded layers from the rank.
@@ -77,7 +78,15 @@ struct MemoryBreakdown {
     return weights + gradients + optimizer_states + activations + transient;
   }
   double Total() const { return Tensors() + fragmentation + communication + framework; }
-  bool Fits() const { return Total() <= capacity; }
+  /// Bytes the run cannot do without: Total() less the allocator's cache. PyTorch's caching
+  /// allocator frees its cached blocks and retries before it reports out of memory, so the
+  /// fragmentation that max_reserved and nvidia-smi show where memory is plentiful gives way
+  /// near the capacity (except inside partly used segments: a run between Required() and
+  /// Total() is tight).
+  double Required() const { return Tensors() + communication + framework; }
+  bool Fits() const { return Required() <= capacity; }
+  /// Fits, but only once the allocator has given back its cache.
+  bool Tight() const { return Fits() && Total() > capacity; }
   /// The value `statistic` would read at the peak (Total() for kDeviceUsed).
   double Read(MemoryStatistic statistic) const {
     switch (statistic) {
@@ -120,12 +129,13 @@ class RankMemoryTotal {
   double operator()(const internal::StageSums& sums) const;
 
  private:
-  int64_t offload_layers_ = 0;  // decoder layers whose activations live in host memory
-  double fixed_ = 0.0;          // communication buffers + framework reserve
-  double fragmentation_ = 0.0;  // 1 + fragmentation
-  double dense_bytes_ = 0.0;    // weights + gradients + optimizer bytes per dense parameter
-  double expert_bytes_ = 0.0;   // same per expert parameter
-  double layer_bytes_ = 0.0;    // FSDP: gathered bytes per parameter of two layers
+  int64_t offload_layers_ = 0;       // decoder layers whose activations live in host memory
+  double fixed_ = 0.0;               // communication buffers + framework reserve
+  double fragmentation_ = 0.0;       // 1 + fragmentation
+  double dense_bytes_ = 0.0;         // weights + gradients + optimizer bytes per dense parameter
+  double expert_bytes_ = 0.0;        // same per expert parameter
+  double dense_layer_bytes_ = 0.0;   // FSDP: gathered bytes per dense parameter of two layers
+  double expert_layer_bytes_ = 0.0;  // same per expert parameter
 };
 
 }  // namespace moeplan::sim

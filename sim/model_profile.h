@@ -17,12 +17,13 @@
 /// lowering rounds their cost to whole layers, sim/lowering.h), or exactly one layer each
 /// where Megatron-LM's --account-for-embedding-in-pipeline-split /
 /// --account-for-loss-in-pipeline-split are set. Where L divides over S and neither flag is
-/// set, r_first = r_last = 0: Megatron-LM's own even split. The L + r_first + r_last layer units are split over the S = pp x vpp
-/// virtual stages: every stage gets floor(U / S) units, the U mod S remaining ones go one each
-/// to the middle stages 1, 2, ..., S - 2 and only then to stage 0 (never to the last stage);
-/// stage 0 then holds r_first units fewer decoder layers and the last stage r_last fewer (each
-/// reserve capped at L / (S - 1) so that no stage holds fewer than 0 layers). With no reserves:
-/// L = 61, S = 16 gives 61 = 16 x 3 + 13, stages 1-13 hold 4 layers and stages 0, 14, 15 hold
+/// set, r_first = r_last = 0: Megatron-LM's own even split. The L + r_first + r_last layer units
+/// are split over the S = pp x vpp virtual stages: every stage gets floor(U / S) units, the U mod S
+/// remaining ones go one each to the middle stages 1, 2, ..., S - 2 and only then to stage 0 (never
+/// to the last stage); stage 0 then holds r_first units fewer decoder layers and the last stage
+/// r_last fewer (each reserve capped at L / (S - 1) so that no stage holds fewer than 0 layers).
+/// With no reserves: L = 61, S = 16 gives 61 = 16 x 3 + 13, stages 1-13 hold 4 layers and stages 0,
+/// 14, 15 hold
 /// 3. With r_last = 4 (DeepSeek-V3's LM head plus MTP module): U = 65, every stage 4 units and
 /// stage 1 one more; the last stage holds the head and MTP alone. (Megatron-LM expresses such
 /// splits with --decoder-first/last-pipeline-num-layers or --pipeline-model-parallel-layout.)

@@ -72,8 +72,10 @@ nlohmann::ordered_json MemoryJson(const MemoryBreakdown& memory) {
   json["framework_reserve_bytes"] = memory.framework;
   json["fragmentation_bytes"] = memory.fragmentation;
   json["total_bytes"] = memory.Total();
+  json["required_bytes"] = memory.Required();
   json["capacity_bytes"] = memory.capacity;
   json["fits"] = memory.Fits();
+  json["tight"] = memory.Tight();
   return json;
 }
 
@@ -91,6 +93,8 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["cuda_graphs"] = o.cuda_graphs;
   json["state_precision"] = ToString(o.state_precision);
   json["fsdp_unsharded_grad_accumulation"] = o.fsdp_unsharded_grad_accumulation;
+  json["fsdp_reshard_after_forward"] = o.fsdp_reshard_after_forward;
+  json["fsdp_skips_unsharded_experts"] = o.fsdp_skips_unsharded_experts;
   json["vocab_parallel_loss"] = o.vocab_parallel_loss;
   json["loss"] = o.loss ? ToString(*o.loss) : "auto";
   json["grad_reduce_in_bf16"] = o.grad_reduce_in_bf16;

@@ -175,6 +175,8 @@ const std::set<std::string> kOptionKeys = {"dispatcher",
                                            "cuda_graphs",
                                            "state_precision",
                                            "fsdp_unsharded_grad_accumulation",
+                                           "fsdp_reshard_after_forward",
+                                           "fsdp_skips_unsharded_experts",
                                            "vocab_parallel_loss",
                                            "grad_reduce_in_bf16",
                                            "bf16_adam_moments",
@@ -203,6 +205,8 @@ Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
         std::pair{"flash_attention", &options.flash_attention},
         std::pair{"cuda_graphs", &options.cuda_graphs},
         std::pair{"fsdp_unsharded_grad_accumulation", &options.fsdp_unsharded_grad_accumulation},
+        std::pair{"fsdp_reshard_after_forward", &options.fsdp_reshard_after_forward},
+        std::pair{"fsdp_skips_unsharded_experts", &options.fsdp_skips_unsharded_experts},
         std::pair{"vocab_parallel_loss", &options.vocab_parallel_loss},
         std::pair{"grad_reduce_in_bf16", &options.grad_reduce_in_bf16},
         std::pair{"bf16_adam_moments", &options.bf16_adam_moments},
@@ -638,7 +642,7 @@ void FillPrediction(const ValidationCase& c, ValidationRow& row,
   const StepEstimate& step = report->Best();
   row.layout = ShortLayout(report->layout);
   row.oom = !step.memory.Fits();
-  row.memory_needed = step.memory.Total();
+  row.memory_needed = step.memory.Required();
   row.memory_capacity = step.memory.capacity;
   if (c.metric != ValidationMetric::kNone) {
     row.metric = c.metric_name.empty() ? ToString(c.metric) : c.metric_name;

@@ -372,7 +372,7 @@ void Evaluator::SearchLayouts(const laws::MoeArch& arch, CandidateResult& out) {
                   const sim::StepEstimate e =
                       sim::EstimateStep(*profile, *lowered, layout, fleet_, options_.sim);
                   ++out.layouts_estimated;
-                  if (e.memory.Total() > capacity_limit) continue;
+                  if (e.memory.Required() > capacity_limit) continue;
                   const double tps = static_cast<double>(layout.gbs) *
                                      static_cast<double>(arch.seq_len) / e.step_time;
                   if (tps > best_tps) {
@@ -395,7 +395,7 @@ void Evaluator::SearchLayouts(const laws::MoeArch& arch, CandidateResult& out) {
   }
   out.step_time = best_estimate.step_time;
   out.mfu = best_estimate.throughput.mfu[static_cast<size_t>(sim::FlopConvention::kFull)];
-  out.memory_bytes = best_estimate.memory.Total();
+  out.memory_bytes = best_estimate.memory.Required();
   out.objective = ObjectiveFor(out, best_tps);
 }
 

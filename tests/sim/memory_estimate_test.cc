@@ -138,6 +138,49 @@ TEST(MemoryEstimateTest, FsdpUnshardedAccumulatorsReplaceTheGradientShards) {
   EXPECT_DOUBLE_EQ(m.gradients, 2.0 * 1e6 / 4 + 8.0 * 1e5);
 }
 
+TEST(MemoryEstimateTest, FsdpWithoutReshardKeepsEveryGatheredWeight) {
+  internal::StageSums sums;
+  sums.dense_params = 1'000'000;
+  sums.layers = 10;
+  SimOptions options;
+  options.state_precision = StatePrecision::kBf16;
+  options.fsdp_reshard_after_forward = false;
+  Layout l = Resolved(1, 1, 4, 1);
+  l.sharding = Sharding::kFull;
+  const MemoryBreakdown m = RankMemory(sums, 0, l, hw::testing::ToyHardware(), options);
+  // BF16 shards (2 / 4 bytes) plus every parameter gathered in BF16 (2 bytes): the two layers
+  // in flight add no weights of their own, only their FP32 unsharded gradients (2 x 4 x 1e5).
+  EXPECT_DOUBLE_EQ(m.weights, 2.0 * 1e6 / 4 + 2.0 * 1e6);
+  EXPECT_DOUBLE_EQ(m.gradients, 2.0 * 1e6 / 4 + 8.0 * 1e5);
+}
+
+TEST(MemoryEstimateTest, ExpertsOnAOneGpuShardGroupCanStayOutsideFsdp) {
+  internal::StageSums sums;
+  sums.dense_params = 1'000'000;
+  sums.expert_params = 4'000'000;
+  sums.layers = 10;
+  SimOptions options;
+  options.state_precision = StatePrecision::kBf16;
+  options.fsdp_unsharded_grad_accumulation = true;
+  options.fsdp_skips_unsharded_experts = true;
+  Layout l = Resolved(1, 1, 4, 2);  // two micro-batches per step
+  l.ep = 4;                         // edp = 4 / 4 = 1
+  l.sharding = Sharding::kFull;
+  MemoryBreakdown m = RankMemory(sums, 0, l, hw::testing::ToyHardware(), options);
+  // Experts: plain BF16 weight (2), gradient (2) and two BF16 moments (4) per parameter. Dense:
+  // BF16 shards over 4 plus two gathered layers (2 x 2 x 1e5 weights), FP32 accumulators (4)
+  // plus the two layers' FP32 gradients (2 x 4 x 1e5).
+  EXPECT_DOUBLE_EQ(m.weights, 2.0 * 4e6 + 2.0 * 1e6 / 4 + 4.0 * 1e5);
+  EXPECT_DOUBLE_EQ(m.gradients, 2.0 * 4e6 + 4.0 * 1e6 + 8.0 * 1e5);
+  EXPECT_DOUBLE_EQ(m.optimizer_states, 4.0 * 4e6 + 4.0 * 1e6 / 4);
+  // With two GPUs per expert shard group FSDP manages the experts again: they accumulate in
+  // FP32 and are gathered like the dense layers (4 + 2 x 4 x 4e5 gradient bytes).
+  l.dp = 8;
+  l.gbs = 16;  // still two micro-batches
+  m = RankMemory(sums, 0, l, hw::testing::ToyHardware(), options);
+  EXPECT_DOUBLE_EQ(m.gradients, 4.0 * 5e6 + 8.0 * 5e5);
+}
+
 TEST(MemoryEstimateTest, EachStatisticReadsItsShareOfTheBreakdown) {
   MemoryBreakdown m;
   m.weights = 1.0;
@@ -156,6 +199,24 @@ TEST(MemoryEstimateTest, EachStatisticReadsItsShareOfTheBreakdown) {
     EXPECT_EQ(MemoryStatisticFromString(ToString(statistic)), statistic);
   }
   EXPECT_FALSE(MemoryStatisticFromString("nvidia-smi").has_value());
+}
+
+TEST(MemoryEstimateTest, TheVerdictLeavesTheAllocatorCacheOut) {
+  MemoryBreakdown m;
+  m.capacity = 100.0;
+  m.weights = 80.0;
+  m.communication = 5.0;
+  m.framework = 5.0;
+  m.fragmentation = 8.0;  // 98: fits with the cache
+  EXPECT_TRUE(m.Fits());
+  EXPECT_FALSE(m.Tight());
+  m.fragmentation = 15.0;  // 105 with the cache, 90 without: fits once the cache gives way
+  EXPECT_DOUBLE_EQ(m.Required(), 90.0);
+  EXPECT_TRUE(m.Fits());
+  EXPECT_TRUE(m.Tight());
+  m.weights = 95.0;  // 105 without the cache
+  EXPECT_FALSE(m.Fits());
+  EXPECT_FALSE(m.Tight());
 }
 
 TEST(MemoryEstimateTest, ExpertStatesShardOverTheExpertDataParallelGroup) {
@@ -180,10 +241,10 @@ TEST(MemoryEstimateTest, FastTotalMatchesTheBreakdown) {
     for (hw::Precision precision : {hw::Precision::kBf16, hw::Precision::kFp8}) {
       for (StatePrecision states :
            {StatePrecision::kMixed, StatePrecision::kBf16, StatePrecision::kFp32}) {
-        for (int flags = 0; flags < 16; ++flags) {
+        for (int flags = 0; flags < 64; ++flags) {
           const bool accumulate = (flags & 1) != 0;
           Layout l = Resolved(4, 2, 8, 8);
-          l.ep = 4;
+          l.ep = (flags & 32) != 0 ? 8 : 4;  // edp 1 or 2
           l.sharding = sharding;
           l.precision = precision;
           SimOptions options;
@@ -193,6 +254,8 @@ TEST(MemoryEstimateTest, FastTotalMatchesTheBreakdown) {
           options.bf16_adam_moments = (flags & 4) != 0;
           options.fp8_param_gather = (flags & 8) != 0;
           options.offload_activation_layers = flags % 3;
+          options.fsdp_reshard_after_forward = (flags & 16) == 0;
+          options.fsdp_skips_unsharded_experts = (flags & 32) != 0;
           const RankMemoryTotal total(l, options);
           for (int64_t rank = 0; rank < 4; ++rank) {
             const MemoryBreakdown m =

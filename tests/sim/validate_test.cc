@@ -67,7 +67,7 @@ TEST(ValidateTest, TinyRunsFileIsComparedInItsOwnQuantity) {
 TEST(ValidateTest, MemoryIsComparedInTheCounterItsSourceReads) {
   // The tiny run (tp 1, dp 8, distributed optimizer) belongs to two process groups of more than
   // one GPU (dp x cp and the expert data-parallel group, both 8). nvidia-smi's reading is the
-  // live tensors plus, by SimOptions' defaults, 5% fragmentation, a 2 GiB framework reserve and
+  // live tensors plus, by SimOptions' defaults, 10% fragmentation, a 2 GiB framework reserve and
   // 64 MiB of NCCL buffers per group.
   json device = TinyRuns();
   device["runs"][0]["measured"]["memory_statistic"] = "device_used";
@@ -75,7 +75,7 @@ TEST(ValidateTest, MemoryIsComparedInTheCounterItsSourceReads) {
   const ValidationRow used = EvaluatePublishedRun((*ParsePublishedRuns(device, "d"))[0]);
   ASSERT_TRUE(allocated.memory_predicted && used.memory_predicted);
   const double tensors = *allocated.memory_predicted;
-  EXPECT_NEAR(*used.memory_predicted, 1.05 * tensors + 2.0 * (1 << 30) + 2 * 64.0 * (1 << 20),
+  EXPECT_NEAR(*used.memory_predicted, 1.10 * tensors + 2.0 * (1 << 30) + 2 * 64.0 * (1 << 20),
               1e-9 * tensors);
   EXPECT_EQ(used.memory_statistic, MemoryStatistic::kDeviceUsed);
 
@@ -199,6 +199,8 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
                                     {"cuda_graphs", true},
                                     {"state_precision", "bf16"},
                                     {"fsdp_unsharded_grad_accumulation", true},
+                                    {"fsdp_reshard_after_forward", false},
+                                    {"fsdp_skips_unsharded_experts", true},
                                     {"vocab_parallel_loss", false},
                                     {"grad_reduce_in_bf16", true},
                                     {"bf16_adam_moments", true},
@@ -217,6 +219,8 @@ TEST(ValidateTest, PublishedFrameworkOptionsReachTheSimulator) {
   EXPECT_TRUE(run.options.cuda_graphs);
   EXPECT_EQ(run.options.state_precision, StatePrecision::kBf16);
   EXPECT_TRUE(run.options.fsdp_unsharded_grad_accumulation);
+  EXPECT_FALSE(run.options.fsdp_reshard_after_forward);
+  EXPECT_TRUE(run.options.fsdp_skips_unsharded_experts);
   EXPECT_FALSE(run.options.vocab_parallel_loss);
   EXPECT_TRUE(run.options.grad_reduce_in_bf16);
   EXPECT_TRUE(run.options.bf16_adam_moments);
