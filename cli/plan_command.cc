@@ -36,7 +36,7 @@ struct PlanArgs {
   double fixed_mfu = 0;
   bool json = false;
   std::string export_hf, export_megatron;
-  FrameworkArgs framework;
+  sim::SimOptions framework;  ///< the framework flags (cli/framework_options.h)
 };
 
 std::string Dims(const std::array<int64_t, plan::kNumArchDims>& v) {
@@ -156,7 +156,7 @@ int RunPlan(const PlanArgs& args) {
   Result<hw::Fleet> fleet = hw::LoadFleet(args.fleet);
   if (!fleet) return Fail(fleet.error());
   r.fleet = *fleet;
-  ApplyFrameworkOptions(args.framework, r.sim);
+  r.sim = args.framework;
   const int budgets = (args.compute > 0) + (args.days > 0) + (args.target_loss > 0);
   if (budgets != 1) return Fail("give exactly one of --days, --compute, --target-loss");
   r.objective = args.compute > 0 ? plan::Objective::kLossAtCompute

@@ -40,7 +40,7 @@ struct SimArgs {
   int64_t gbs = 0;
   double imbalance = -1.0;
   std::string histogram;
-  FrameworkArgs framework;
+  sim::SimOptions framework;  ///< the framework flags (cli/framework_options.h)
   bool analytic_only = false;
   bool ops = false;
   bool json = false;
@@ -251,8 +251,7 @@ std::string RenderOps(const std::vector<sim::OpRecord>& ops) {
 }
 
 Result<sim::SimOptions> OptionsFrom(const SimArgs& args, const laws::MoeArch& arch) {
-  sim::SimOptions options;
-  ApplyFrameworkOptions(args.framework, options);
+  sim::SimOptions options = args.framework;
   if (args.imbalance >= 0.0) options.expert_load = sim::ExpertLoad::Skew(args.imbalance);
   if (!args.histogram.empty()) {
     if (!arch.IsMoe()) return Error{fmt::format("--expert-histogram: {} is dense", arch.name)};

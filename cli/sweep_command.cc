@@ -33,6 +33,7 @@
 #include "laws/scaling/law_presets.h"
 #include "laws/support/atomic_file.h"
 #include "laws/support/json_reader.h"
+#include "sim/framework_option_table.h"
 #include "sim/plan/planner.h"
 #include "sim/sweep/config_list.h"
 #include "sim/sweep/distributed_sweep.h"
@@ -69,7 +70,7 @@ struct SweepArgs {
   double fixed_mfu = 0;
   int64_t gbs = 0;
   int64_t chunk_size = 1024;
-  FrameworkArgs framework;
+  sim::SimOptions framework;  ///< the framework flags (cli/framework_options.h)
 };
 
 struct MergeArgs {
@@ -190,19 +191,12 @@ Result<Prepared> Prepare(const SweepArgs& args) {
     if (!shard) return shard.error();
     std::tie(o.begin, o.end) = plan::ShardRange(0, p.total, shard->first, shard->second);
   }
-  ApplyFrameworkOptions(args.framework, o.eval.sim);
-  const FrameworkArgs& f = args.framework;
+  o.eval.sim = args.framework;
   o.fingerprint = fmt::format(
-      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} "
-      "{} {} {} {}",
-      plan::SpaceToJson(p.space).dump(), args.fleet, args.law, args.compute, args.days,
-      args.target_loss, args.fixed_mfu, args.top_k, args.pareto, args.band, o.begin, o.end,
-      args.chunk_size, args.configs, p.archs.empty() ? 0 : ListHash(p.archs), f.capacity_factor,
-      f.dispatcher, f.tp_comm_overlap, f.moe_a2a_overlap, f.shared_expert_overlap,
-      f.unfused_attention, f.cuda_graphs, f.states, f.fsdp_unsharded_grad_accumulation,
-      f.fsdp_no_reshard_after_forward, f.fsdp_skips_unsharded_experts, f.replicated_logits, f.loss,
-      f.grad_reduce_in_bf16, f.bf16_adam_moments, f.fp8_param_gather, f.offload_activation_layers,
-      f.account_for_embedding_in_pipeline_split, f.account_for_loss_in_pipeline_split);
+      "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", plan::SpaceToJson(p.space).dump(),
+      args.fleet, args.law, args.compute, args.days, args.target_loss, args.fixed_mfu, args.top_k,
+      args.pareto, args.band, o.begin, o.end, args.chunk_size, args.configs,
+      p.archs.empty() ? 0 : ListHash(p.archs), sim::FrameworkOptionsToJson(args.framework).dump());
   if (const char* delay = std::getenv("MOEPLAN_SWEEP_BATCH_DELAY_MS")) {
     o.batch_delay_ms = std::atoi(delay);
     o.chunks_per_batch = 1;

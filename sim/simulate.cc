@@ -1,6 +1,7 @@
 //===- sim/simulate.cc - One training step of a model on a fleet ----------===//
 #include "sim/simulate.h"
 
+#include "sim/framework_option_table.h"
 #include "sim/layout_check.h"
 #include "sim/memory_estimate.h"
 #include "sim/step_simulation.h"
@@ -82,28 +83,9 @@ nlohmann::ordered_json MemoryJson(const MemoryBreakdown& memory) {
 nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   nlohmann::ordered_json json;
   json["expert_load"] = o.expert_load.Describe();
-  json["capacity_factor"] = o.capacity_factor;
-  json["dispatcher"] = ToString(o.dispatcher);
-  json["tp_comm_overlap"] = o.tp_comm_overlap;
-  json["moe_a2a_overlap"] = o.moe_a2a_overlap;
-  json["shared_expert_overlap"] = o.shared_expert_overlap;
-  json["overlap_grad_reduce"] = o.overlap_grad_reduce;
-  json["overlap_param_gather"] = o.overlap_param_gather;
-  json["flash_attention"] = o.flash_attention;
-  json["cuda_graphs"] = o.cuda_graphs;
-  json["state_precision"] = ToString(o.state_precision);
-  json["fsdp_unsharded_grad_accumulation"] = o.fsdp_unsharded_grad_accumulation;
-  json["fsdp_reshard_after_forward"] = o.fsdp_reshard_after_forward;
-  json["fsdp_skips_unsharded_experts"] = o.fsdp_skips_unsharded_experts;
-  json["vocab_parallel_loss"] = o.vocab_parallel_loss;
-  json["loss"] = o.loss ? ToString(*o.loss) : "auto";
-  json["grad_reduce_in_bf16"] = o.grad_reduce_in_bf16;
-  json["bf16_adam_moments"] = o.bf16_adam_moments;
-  json["fp8_param_gather"] = o.fp8_param_gather;
-  json["offload_activation_layers"] = o.offload_activation_layers;
-  json["account_for_embedding_in_pipeline_split"] = o.account_for_embedding_in_pipeline_split;
-  json["account_for_loss_in_pipeline_split"] = o.account_for_loss_in_pipeline_split;
-  json["dropout"] = o.dropout;
+  json.update(FrameworkOptionsToJson(o));
+  // The model's constants, not framework switches (sim/sim_options.h).
+  json["ddp_bucket_params"] = o.ddp_bucket_params;
   json["framework_reserve_bytes"] = o.framework_reserve_bytes;
   json["nccl_bytes_per_group"] = o.nccl_bytes_per_group;
   json["fragmentation"] = o.fragmentation;

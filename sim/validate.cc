@@ -13,6 +13,7 @@
 #include "laws/arch_json.h"
 #include "laws/hf_import.h"
 #include "laws/model_source.h"
+#include "sim/framework_option_table.h"
 #include "sim/internal/enum_names.h"
 #include "sim/model_profile.h"
 #include "sim/simulate.h"
@@ -50,14 +51,6 @@ Result<std::optional<int64_t>> OptInt(const json& object, const std::string& key
   if (!it->is_number_integer() || it->get<int64_t>() < 0)
     return PathError(file, path + "." + key, "expected a non-negative integer or null");
   return std::optional<int64_t>{it->get<int64_t>()};
-}
-
-Result<std::optional<bool>> OptBool(const json& object, const std::string& key,
-                                    std::string_view file, const std::string& path) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return std::optional<bool>{};
-  if (!it->is_boolean()) return PathError(file, path + "." + key, "expected true, false or null");
-  return std::optional<bool>{it->get<bool>()};
 }
 
 Result<std::string> OptString(const json& object, const std::string& key, std::string_view file,
@@ -167,72 +160,6 @@ Result<Layout> ParseRowLayout(const json& object, std::string_view file, const s
     layout.recompute_modules = *modules;
   }
   return layout;
-}
-
-const std::set<std::string> kOptionKeys = {"dispatcher",
-                                           "moe_a2a_overlap",
-                                           "flash_attention",
-                                           "cuda_graphs",
-                                           "state_precision",
-                                           "fsdp_unsharded_grad_accumulation",
-                                           "fsdp_reshard_after_forward",
-                                           "fsdp_skips_unsharded_experts",
-                                           "vocab_parallel_loss",
-                                           "grad_reduce_in_bf16",
-                                           "bf16_adam_moments",
-                                           "fp8_param_gather",
-                                           "offload_activation_layers",
-                                           "loss",
-                                           "account_for_embedding_in_pipeline_split",
-                                           "account_for_loss_in_pipeline_split"};
-
-// The framework options a source publishes with a run (sim/sim_options.h).
-Result<SimOptions> ParseRowOptions(const json& object, std::string_view file,
-                                   const std::string& path) {
-  if (Status s = CheckKeys(object, kOptionKeys, file, path); !s) return s.error();
-  SimOptions options;
-  // Absent names keep the defaults.
-  auto dispatcher = OptName(object, "dispatcher", file, path, &DispatcherFromString,
-                            "\"alltoall\", \"deepep\" or \"hybridep\"");
-  if (!dispatcher) return dispatcher.error();
-  options.dispatcher = dispatcher->value_or(options.dispatcher);
-  auto states = OptName(object, "state_precision", file, path, &StatePrecisionFromString,
-                        "\"mixed\", \"bf16\" or \"fp32\"");
-  if (!states) return states.error();
-  options.state_precision = states->value_or(options.state_precision);
-  for (auto [key, target] :
-       {std::pair{"moe_a2a_overlap", &options.moe_a2a_overlap},
-        std::pair{"flash_attention", &options.flash_attention},
-        std::pair{"cuda_graphs", &options.cuda_graphs},
-        std::pair{"fsdp_unsharded_grad_accumulation", &options.fsdp_unsharded_grad_accumulation},
-        std::pair{"fsdp_reshard_after_forward", &options.fsdp_reshard_after_forward},
-        std::pair{"fsdp_skips_unsharded_experts", &options.fsdp_skips_unsharded_experts},
-        std::pair{"vocab_parallel_loss", &options.vocab_parallel_loss},
-        std::pair{"grad_reduce_in_bf16", &options.grad_reduce_in_bf16},
-        std::pair{"bf16_adam_moments", &options.bf16_adam_moments},
-        std::pair{"fp8_param_gather", &options.fp8_param_gather},
-        std::pair{"account_for_embedding_in_pipeline_split",
-                  &options.account_for_embedding_in_pipeline_split},
-        std::pair{"account_for_loss_in_pipeline_split",
-                  &options.account_for_loss_in_pipeline_split}}) {
-    auto value = OptBool(object, key, file, path);
-    if (!value) return value.error();
-    if (value->has_value()) *target = **value;
-  }
-  auto offload = OptInt(object, "offload_activation_layers", file, path);
-  if (!offload) return offload.error();
-  if (offload->has_value()) options.offload_activation_layers = **offload;
-  auto loss = OptName(object, "loss", file, path, &LossImplementationFromString,
-                      "\"megatron\", \"megatron-legacy\", \"te\", \"torch-fp32\", "
-                      "\"torch-loss-parallel\" or \"torch-bf16\"");
-  if (!loss) return loss.error();
-  if (loss->has_value()) options.loss = **loss;
-  if (options.loss == LossImplementation::kTorchLossParallel && !options.vocab_parallel_loss) {
-    return PathError(file, path + ".loss",
-                     "\"torch-loss-parallel\" runs on vocabulary-sharded logits; it contradicts "
-                     "\"vocab_parallel_loss\": false");
-  }
-  return options;
 }
 
 std::string ShortLayout(const Layout& l) {
@@ -380,7 +307,7 @@ Result<std::vector<PublishedRun>> ParsePublishedRuns(const json& root, std::stri
     }
     run.layout.precision = run.precision == "fp8" ? hw::Precision::kFp8 : hw::Precision::kBf16;
     if (auto it = r.find("sim_options"); it != r.end() && !it->is_null()) {
-      auto options = ParseRowOptions(*it, file, path + ".sim_options");
+      auto options = FrameworkOptionsFromJson(*it, file, path + ".sim_options");
       if (!options) return options.error();
       run.options = *options;
     }

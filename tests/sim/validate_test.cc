@@ -260,12 +260,13 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
   json offload = TinyRuns();
   offload["runs"][0]["sim_options"] = {{"offload_activation_layers", -2}};
   EXPECT_EQ(ParsePublishedRuns(offload, "bad.json").error().message,
-            "bad.json: $.runs[0].sim_options.offload_activation_layers: expected a non-negative "
-            "integer or null");
+            "bad.json: $.runs[0].sim_options.offload_activation_layers: expected an integer in "
+            "[0, 1048576] or null, got -2");
   json loss = TinyRuns();
   loss["runs"][0]["sim_options"] = {{"loss", "cross_entropy"}};
   EXPECT_EQ(ParsePublishedRuns(loss, "bad.json").error().message,
-            "bad.json: $.runs[0].sim_options.loss: expected \"megatron\", \"megatron-legacy\", "
+            "bad.json: $.runs[0].sim_options.loss: expected \"auto\", \"megatron\", "
+            "\"megatron-legacy\", "
             "\"te\", \"torch-fp32\", \"torch-loss-parallel\" or \"torch-bf16\", got "
             "\"cross_entropy\"");
   json sharded_loss = TinyRuns();
@@ -273,7 +274,8 @@ TEST(ValidateTest, BadFrameworkOptionsNameTheField) {
                                             {"vocab_parallel_loss", false}};
   EXPECT_EQ(ParsePublishedRuns(sharded_loss, "bad.json").error().message,
             "bad.json: $.runs[0].sim_options.loss: \"torch-loss-parallel\" runs on "
-            "vocabulary-sharded logits; it contradicts \"vocab_parallel_loss\": false");
+            "vocabulary-sharded logits; it contradicts \"vocab_parallel_loss\": false (use "
+            "torch-fp32 or torch-bf16)");
   json modules = TinyRuns();
   modules["runs"][0]["layout"]["recompute_modules"] = {"moe_act"};  // recompute is null
   EXPECT_EQ(ParsePublishedRuns(modules, "bad.json").error().message,
