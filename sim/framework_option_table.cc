@@ -18,20 +18,15 @@ constexpr std::string_view kStateNames[] = {"mixed", "bf16", "fp32"};
 constexpr std::string_view kLossNames[] = {
     "auto", "megatron", "megatron-legacy", "te", "torch-fp32", "torch-loss-parallel", "torch-bf16"};
 
-std::string_view GetDispatcher(const SimOptions& o) {
-  return ToString(o.dispatcher);
+// Reads and writes an enum field through its ToString / FromString names.
+template <typename Enum, Enum SimOptions::*Field>
+std::string_view GetEnum(const SimOptions& o) {
+  return ToString(o.*Field);
 }
-bool SetDispatcher(SimOptions& o, std::string_view name) {
-  std::optional<Dispatcher> value = DispatcherFromString(name);
-  if (value) o.dispatcher = *value;
-  return value.has_value();
-}
-std::string_view GetStates(const SimOptions& o) {
-  return ToString(o.state_precision);
-}
-bool SetStates(SimOptions& o, std::string_view name) {
-  std::optional<StatePrecision> value = StatePrecisionFromString(name);
-  if (value) o.state_precision = *value;
+template <typename Enum, Enum SimOptions::*Field, std::optional<Enum> (*Parse)(std::string_view)>
+bool SetEnum(SimOptions& o, std::string_view name) {
+  std::optional<Enum> value = Parse(name);
+  if (value) o.*Field = *value;
   return value.has_value();
 }
 std::string_view GetLoss(const SimOptions& o) {
@@ -82,7 +77,8 @@ const std::array kFrameworkOptions = {
     Name("dispatcher", "--dispatcher",
          "MoE token dispatch: alltoall (Megatron's alltoall dispatcher), deepep or hybridep "
          "(flex dispatcher: one network crossing per destination node, NVLink forwarding)",
-         kDispatcherNames, &GetDispatcher, &SetDispatcher),
+         kDispatcherNames, &GetEnum<Dispatcher, &SimOptions::dispatcher>,
+         &SetEnum<Dispatcher, &SimOptions::dispatcher, &DispatcherFromString>),
     Flag("tp_comm_overlap", "--tp-comm-overlap",
          "Overlap TP communication with GEMMs (Megatron --tp-comm-overlap)",
          &SimOptions::tp_comm_overlap),
@@ -112,7 +108,8 @@ const std::array kFrameworkOptions = {
          "Storage of parameters, gradients and Adam moments: mixed (Megatron: BF16 weights, FP32 "
          "gradients, master weights and moments), bf16 (the module cast to BF16) or fp32 (FP32 "
          "states with BF16 compute, FSDP2's mixed precision)",
-         kStateNames, &GetStates, &SetStates),
+         kStateNames, &GetEnum<StatePrecision, &SimOptions::state_precision>,
+         &SetEnum<StatePrecision, &SimOptions::state_precision, &StatePrecisionFromString>),
     Flag("fsdp_unsharded_grad_accumulation", "--fsdp-unsharded-grad-accumulation",
          "FSDP keeps unsharded FP32 gradients between micro-batches (PyTorch FSDP2 with "
          "set_requires_gradient_sync(False) during accumulation)",

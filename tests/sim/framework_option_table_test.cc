@@ -100,6 +100,21 @@ TEST(FrameworkOptionTableTest, EachKeyReachesItsOwnField) {
   }
 }
 
+// Every name a choice lists is accepted and read back as itself (the lists are spelled next to
+// the enums' ToString names, which they must equal).
+TEST(FrameworkOptionTableTest, EveryListedNameRoundTrips) {
+  for (const FrameworkOption& option : FrameworkOptions()) {
+    if (option.type != Type::kName) continue;
+    for (std::string_view name : option.names) {
+      SimOptions options;
+      ASSERT_TRUE(option.set_name(options, name)) << option.key << " " << name;
+      EXPECT_EQ(option.get_name(options), name) << option.key;
+    }
+    SimOptions options;
+    EXPECT_FALSE(option.set_name(options, "no-such-name")) << option.key;
+  }
+}
+
 TEST(FrameworkOptionTableTest, NullAndAbsentKeepTheDefaults) {
   Result<SimOptions> read = FrameworkOptionsFromJson(
       nlohmann::json{{"dispatcher", nullptr}, {"cuda_graphs", nullptr}}, "f.json", "p");
