@@ -281,11 +281,10 @@ Result<SimOptions> FrameworkOptionsFromJson(const json& object, std::string_view
     if (Status s = ReadOne(*option, value, options, file, path); !s) return s.error();
   }
   if (std::optional<OptionContradiction> c = FindContradiction(options)) {
-    const FrameworkOption* other = FindFrameworkOption(c->other_key);
     return KeyError(
         file, path, c->key,
         fmt::format("{}; it contradicts \"{}\": {} ({})", c->why, c->other_key,
-                    FrameworkOptionsToJson(options)[std::string(other->key)].dump(), c->fix));
+                    FrameworkOptionsToJson(options)[std::string(c->other_key)].dump(), c->fix));
   }
   return options;
 }
