@@ -126,6 +126,11 @@ const std::array kFrameworkOptions = {
          "No vocab-parallel loss: every TP rank gathers the full logits (DTensor ColwiseParallel "
          "with Replicate output, no loss_parallel)",
          &SimOptions::vocab_parallel_loss, /*clears=*/true),
+    Flag("vocab_parallel_embedding", "--replicated-embedding",
+         "The input embedding is not split over TP: every TP rank holds the whole table with "
+         "its gradient and optimizer states (DTensor plans that leave nn.Embedding replicated, "
+         "e.g. KempnerForge)",
+         &SimOptions::vocab_parallel_embedding, /*clears=*/true),
     Name("loss", "--loss",
          "Cross-entropy implementation, which sets the loss's memory per logit: megatron "
          "(vocab-parallel, in place: 6 bytes peak), megatron-legacy (Megatron-Core before 0.7: "

@@ -255,8 +255,11 @@ LoweredModel LowerModel(const ModelProfile& profile, const Layout& layout,
   {
     Emitter e(c, lowered.embedding, ops, "embedding");
     internal::EmitEmbedding(e);
-    lowered.embedding_params =
-        internal::VocabPerRank(profile.arch.vocab_size, layout.tp) * c.hidden;
+    // A replicated table keeps the model's own vocabulary: Megatron pads it only to split it.
+    lowered.embedding_params = (options.vocab_parallel_embedding
+                                    ? internal::VocabPerRank(profile.arch.vocab_size, layout.tp)
+                                    : profile.arch.vocab_size) *
+                               c.hidden;
     e.Params(lowered.embedding_params, 0);
     e.Finish();
   }

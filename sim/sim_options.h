@@ -163,6 +163,12 @@ struct SimOptions {
   /// every tensor-parallel rank holds the full logits (DTensor ColwiseParallel with
   /// output_layouts=Replicate()), which costs memory and an all-gather.
   bool vocab_parallel_loss = true;
+  /// The input embedding table is split over the tensor-parallel ranks by vocabulary rows
+  /// (Megatron's VocabParallelEmbedding, torchtitan's RowwiseParallel plan). false: every TP
+  /// rank holds the whole table with its gradient and optimizer states, and the lookup needs no
+  /// TP collective in the forward (DTensor plans that leave nn.Embedding out, e.g. KempnerForge's
+  /// distributed/tensor_parallel.py). Data-parallel and FSDP sharding still apply.
+  bool vocab_parallel_embedding = true;
   /// The cross-entropy implementation (memory only: the loss's kernels are timed alike).
   /// kTorchLossParallel needs vocab_parallel_loss. Unset: the framework that state_precision
   /// names, which is how a user describes it: kMixed is Megatron (kMegatron), kFp32 is PyTorch

@@ -277,12 +277,17 @@ void EmitEmbedding(Emitter& e) {
   e.Memory("embedding_lookup", OpClass::kEmbeddingHead, Phase::kForward, MemoryKernel::kPermute,
            2.0 * bytes);
   if (c.tp > 1) {
+    // Partial sums of a vocabulary-split table are reduced; a replicated table's output is
+    // already whole, and under SP each rank just keeps its sequence slice.
+    const bool split = c.options->vocab_parallel_embedding;
     if (c.sp) {
-      e.Comm("embedding_reduce_scatter", CommKind::kTensorParallel, Phase::kForward,
-             Collective::kReduceScatter, bytes, c.tp_group);
+      if (split) {
+        e.Comm("embedding_reduce_scatter", CommKind::kTensorParallel, Phase::kForward,
+               Collective::kReduceScatter, bytes, c.tp_group);
+      }
       e.Comm("embedding_all_gather", CommKind::kTensorParallel, Phase::kBackwardInput,
              Collective::kAllGather, bytes, c.tp_group);
-    } else {
+    } else if (split) {
       e.Comm("embedding_all_reduce", CommKind::kTensorParallel, Phase::kForward,
              Collective::kAllReduce, bytes, c.tp_group);
     }

@@ -75,6 +75,7 @@ TEST(FrameworkOptionTableTest, DefaultsAsDocumented) {
   EXPECT_EQ(json["overlap_grad_reduce"], true);
   EXPECT_EQ(json["fsdp_reshard_after_forward"], true);
   EXPECT_EQ(json["vocab_parallel_loss"], true);
+  EXPECT_EQ(json["vocab_parallel_embedding"], true);
   EXPECT_EQ(json["capacity_factor"], 0.0);
   EXPECT_EQ(json["offload_activation_layers"], 0);
 }

@@ -182,6 +182,34 @@ TEST(LoweringTest, ShardsParametersOverTensorAndExpertParallelism) {
   EXPECT_EQ(split.model.layers[0].dense_params, projections / 2 + replicated);
 }
 
+TEST(LoweringTest, AReplicatedEmbeddingKeepsTheWholeTableOnEveryTensorParallelRank) {
+  // Llama 3 8B's table is 128,256 x 4,096. Split over tp = 4, Megatron pads the vocabulary to
+  // a multiple of 128 x 4 (128,512) and each rank holds 32,128 rows; the partial lookups are
+  // reduce-scattered into SP slices. Left replicated (KempnerForge's DTensor plan), each rank
+  // holds the unpadded table, the lookup is already whole, and the backward still gathers the
+  // SP slices of the gradient.
+  const laws::MoeArch arch = laws::FindPreset("llama-3-8b")->arch;
+  const hw::Hardware hardware = hw::testing::ToyHardware();
+  const Layout layout = *ParseLayout("tp=4");
+  SimOptions replicated;
+  replicated.vocab_parallel_embedding = false;
+  const Lowered split = Lower(arch, layout, hardware, 4);
+  const Lowered whole = Lower(arch, layout, hardware, 4, replicated);
+  EXPECT_EQ(split.model.embedding_params, int64_t{32128} * 4096);
+  EXPECT_EQ(whole.model.embedding_params, int64_t{128256} * 4096);
+  EXPECT_EQ(whole.model.embedding.dense_params, int64_t{128256} * 4096);
+  auto has = [](const Lowered& l, const std::string& name) {
+    return std::any_of(l.ops.begin(), l.ops.end(), [&](const OpRecord& op) {
+      return op.block == "embedding" && op.name == name;
+    });
+  };
+  EXPECT_TRUE(has(split, "embedding_reduce_scatter"));
+  EXPECT_FALSE(has(whole, "embedding_reduce_scatter"));
+  EXPECT_TRUE(has(whole, "embedding_all_gather"));
+  // The decoder layers do not change.
+  EXPECT_EQ(whole.model.layers[0].dense_params, split.model.layers[0].dense_params);
+}
+
 TEST(LoweringTest, LayerFlopsAreSixTimesActiveWeightsPlusAttention) {
   // On one GPU the executed FLOPs of a dense layer are 6 x matmul weights x tokens plus the
   // attention kernels: forward 4 b a (s(s+1)/2) d_h, backward 2.5x that (FlashAttention-2).
