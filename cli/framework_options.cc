@@ -46,6 +46,19 @@ void AddOne(CLI::App* cmd, const FrameworkOption& o, sim::SimOptions& options) {
           ->default_str(std::string(o.get_name(options)));
       return;
     }
+    case FrameworkOption::Type::kNameSet: {
+      const FrameworkOption* entry = &o;
+      cmd->add_option_function<std::string>(
+             flag,
+             [&options, entry, flag](const std::string& text) {
+               Result<uint8_t> bits = sim::ParseNameSet(*entry, text);
+               if (!bits.ok()) throw CLI::ValidationError(flag, bits.error().message);
+               options.*entry->set_field = *bits;
+             },
+             help)
+          ->default_str("none");
+      return;
+    }
   }
 }
 

@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 
 namespace moeplan::sim {
 namespace {
@@ -15,6 +17,10 @@ using Type = FrameworkOption::Type;
 constexpr std::string_view kDispatcherNames[] = {"alltoall", "deepep", "hybridep"};
 constexpr std::string_view kStateNames[] = {"mixed", "bf16", "fp32"};
 // "auto" leaves SimOptions::loss unset: the framework that state_precision names.
+// Megatron's --offload-modules names, in OffloadModule order (tests check against ToString).
+constexpr std::string_view kOffloadNames[] = {"attn_norm", "qkv_linear", "core_attn", "attn_proj",
+                                              "mlp_norm",  "expert_fc1", "moe_act"};
+static_assert(std::size(kOffloadNames) == kNumOffloadModules);
 constexpr std::string_view kLossNames[] = {
     "auto", "megatron", "megatron-legacy", "te", "torch-fp32", "torch-loss-parallel", "torch-bf16"};
 
@@ -161,6 +167,15 @@ const std::array kFrameworkOptions = {
                     .integer_field = &SimOptions::offload_activation_layers,
                     .min = 0.0,
                     .max = 1048576.0},
+    FrameworkOption{.key = "offload_modules",
+                    .flag = "--offload-modules",
+                    .help = "Modules whose saved tensors go to host memory in every decoder layer "
+                            "(Megatron --fine-grained-activation-offloading --offload-modules), "
+                            "joined by '+': attn_norm, qkv_linear, core_attn, attn_proj, mlp_norm, "
+                            "expert_fc1, moe_act (transfers assumed hidden)",
+                    .type = Type::kNameSet,
+                    .names = kOffloadNames,
+                    .set_field = &SimOptions::offload_modules},
     Flag("account_for_embedding_in_pipeline_split", "--account-for-embedding-in-pipeline-split",
          "The embedding counts as one decoder layer in the pipeline split (Megatron flag of the "
          "same name; default: layers that divide over pp x vpp split evenly, else the "
@@ -179,6 +194,13 @@ const std::array kFrameworkOptions = {
 Error KeyError(std::string_view file, const std::string& path, std::string_view key,
                const std::string& what) {
   return Error{fmt::format("{}: {}.{}: {}", file, path, key, what)};
+}
+
+std::optional<size_t> NameIndex(const FrameworkOption& option, std::string_view name) {
+  for (size_t i = 0; i < option.names.size(); ++i) {
+    if (option.names[i] == name) return i;
+  }
+  return std::nullopt;
 }
 
 std::string NameList(std::span<const std::string_view> names) {
@@ -224,6 +246,27 @@ Status ReadOne(const FrameworkOption& option, const json& value, SimOptions& opt
                         fmt::format("expected {}, got {}", NameList(option.names), value.dump()));
       }
       return Status::Ok();
+    case Type::kNameSet: {
+      uint8_t bits = 0;
+      const bool is_array = value.is_array();
+      for (size_t i = 0; is_array && i < value.size(); ++i) {
+        const std::optional<size_t> bit =
+            value[i].is_string() ? NameIndex(option, value[i].get<std::string>()) : std::nullopt;
+        if (!bit) {
+          return KeyError(
+              file, path, fmt::format("{}[{}]", option.key, i),
+              fmt::format("expected {}, got {}", NameList(option.names), value[i].dump()));
+        }
+        bits = static_cast<uint8_t>(bits | (1u << *bit));
+      }
+      if (!is_array) {
+        return KeyError(file, path, option.key,
+                        fmt::format("expected an array of {} or null, got {}",
+                                    NameList(option.names), value.dump()));
+      }
+      options.*option.set_field = bits;
+      return Status::Ok();
+    }
   }
   return Status::Ok();
 }
@@ -232,6 +275,26 @@ Status ReadOne(const FrameworkOption& option, const json& value, SimOptions& opt
 
 std::span<const FrameworkOption> FrameworkOptions() {
   return kFrameworkOptions;
+}
+
+Result<uint8_t> ParseNameSet(const FrameworkOption& option, std::string_view text) {
+  uint8_t bits = 0;
+  if (text == "none") return bits;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find_first_of("+,", start), text.size());
+    const std::string_view name = text.substr(start, end - start);
+    if (!name.empty()) {
+      const std::optional<size_t> bit = NameIndex(option, name);
+      if (!bit) {
+        return Error{fmt::format("unknown name \"{}\"; expected {} joined by '+'", name,
+                                 NameList(option.names))};
+      }
+      bits = static_cast<uint8_t>(bits | (1u << *bit));
+    }
+    start = end + 1;
+  }
+  return bits;
 }
 
 const FrameworkOption* FindFrameworkOption(std::string_view key) {
@@ -268,6 +331,14 @@ nlohmann::ordered_json FrameworkOptionsToJson(const SimOptions& options) {
       case Type::kName:
         out[key] = std::string(option.get_name(options));
         break;
+      case Type::kNameSet: {
+        nlohmann::ordered_json names = nlohmann::ordered_json::array();
+        for (size_t i = 0; i < option.names.size(); ++i) {
+          if ((options.*option.set_field >> i) & 1u) names.push_back(std::string(option.names[i]));
+        }
+        out[key] = names;
+        break;
+      }
     }
   }
   return out;

@@ -37,6 +37,7 @@ struct FrameworkOption {
     kInteger,  ///< int64_t field in [min, max]
     kNumber,   ///< double field in [min, max]
     kName,     ///< enum (or optional enum) field spelled by one of `names`
+    kNameSet,  ///< bit-set field, bit i spelled names[i]; JSON an array of names, CLI "a+b"
   };
   std::string_view key;   ///< SimOptions field and JSON key
   std::string_view flag;  ///< command-line flag, "--..."
@@ -56,11 +57,16 @@ struct FrameworkOption {
   std::span<const std::string_view> names = {};
   std::string_view (*get_name)(const SimOptions&) = nullptr;
   bool (*set_name)(SimOptions&, std::string_view) = nullptr;
+  /// kNameSet: the bit-set field; `names` spells its bits in order.
+  uint8_t SimOptions::*set_field = nullptr;
 };
 
 /// The table, in the order --help lists the flags.
 std::span<const FrameworkOption> FrameworkOptions();
 
+/// A kNameSet entry's names "a+b" (joined by '+' or ','; "none" or "" is the empty set) as
+/// bits of `option.names`; the error names the first unknown name and the choices.
+[[nodiscard]] Result<uint8_t> ParseNameSet(const FrameworkOption& option, std::string_view text);
 /// The entry whose key is `key`; nullptr for none.
 const FrameworkOption* FindFrameworkOption(std::string_view key);
 

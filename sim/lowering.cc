@@ -126,6 +126,26 @@ std::optional<StatePrecision> StatePrecisionFromString(std::string_view name) {
   return internal::EnumFromName(name, kAll);
 }
 
+const char* ToString(OffloadModule module) {
+  switch (module) {
+    case OffloadModule::kAttnNorm:
+      return "attn_norm";
+    case OffloadModule::kQkvLinear:
+      return "qkv_linear";
+    case OffloadModule::kCoreAttn:
+      return "core_attn";
+    case OffloadModule::kAttnProj:
+      return "attn_proj";
+    case OffloadModule::kMlpNorm:
+      return "mlp_norm";
+    case OffloadModule::kExpertFc1:
+      return "expert_fc1";
+    case OffloadModule::kMoeAct:
+      return "moe_act";
+  }
+  return "?";
+}
+
 const char* ToString(LossImplementation loss) {
   switch (loss) {
     case LossImplementation::kMegatron:

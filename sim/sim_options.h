@@ -52,6 +52,29 @@ const char* ToString(StatePrecision precision);
 /// The precision ToString names ("mixed", "bf16", "fp32"); nullopt for any other text.
 std::optional<StatePrecision> StatePrecisionFromString(std::string_view name);
 
+/// A module whose saved tensors Megatron-Core's fine-grained activation offloading moves to
+/// host memory after its forward and brings back for its backward
+/// (--fine-grained-activation-offloading --offload-modules, pipeline_parallel/
+/// fine_grained_activation_offload.py). What each moves, in the lowering's terms:
+enum class OffloadModule : uint8_t {
+  kAttnNorm,   ///< "attn_norm": the input norm's input, the layer input (not under full recompute)
+  kQkvLinear,  ///< "qkv_linear": the fused QKV projection's input, the norm output (GQA / MHA)
+  kCoreAttn,   ///< "core_attn": Q, K, V and the softmax statistics (or scores)
+  kAttnProj,   ///< "attn_proj": the attention output, the output projection's input
+  kMlpNorm,    ///< "mlp_norm": the pre-FFN norm's input
+  kExpertFc1,  ///< "expert_fc1": the routed experts' fc1 input, the dispatched tokens
+  kMoeAct,     ///< "moe_act": the routed experts' activation input, the fc1 output
+};
+inline constexpr int kNumOffloadModules = 7;
+/// A set of OffloadModule bits.
+using OffloadModules = uint8_t;
+constexpr OffloadModules OffloadBit(OffloadModule m) {
+  return static_cast<OffloadModules>(1u << static_cast<unsigned>(m));
+}
+/// Megatron's names, in enum order: attn_norm, qkv_linear, core_attn, attn_proj, mlp_norm,
+/// expert_fc1, moe_act.
+const char* ToString(OffloadModule module);
+
 /// How the framework computes the cross entropy over the logits, which sets the loss's memory:
 /// the bytes per logit it keeps for the backward and the peak it adds while it runs, read from
 /// each implementation's code (sim/internal/blocks_moe.cc derives every number). Up to 16 bytes
@@ -158,6 +181,13 @@ struct SimOptions {
   /// --cpu-offloading-num-layers, activations only). Memory only: the copies are assumed hidden
   /// behind compute (they ride the host link, which the hardware model does not describe).
   int64_t offload_activation_layers = 0;
+  /// Modules of every decoder layer whose saved tensors go to host memory between their forward
+  /// and backward (Megatron --fine-grained-activation-offloading --offload-modules; see
+  /// OffloadModule). Memory: those bytes leave the kept activations and return, one layer at a
+  /// time, as the backward's transient; the checkpointed layer input of full recomputation
+  /// stays. Time: the copies are assumed hidden behind compute, as for whole layers. None by
+  /// default.
+  OffloadModules offload_modules = 0;
   /// The cross entropy runs on vocabulary shards of the logits (Megatron's vocab-parallel
   /// cross entropy, torch's loss_parallel). false: the LM head's output is all-gathered so that
   /// every tensor-parallel rank holds the full logits (DTensor ColwiseParallel with

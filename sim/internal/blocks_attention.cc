@@ -86,6 +86,7 @@ void CoreAttention(Emitter& e, laws::LayerAttention kind, int64_t heads, int64_t
   }
   const int64_t cp = c.layout->cp;
   const Emitter::ModuleScope module(e, kModCoreAttn);
+  const Emitter::OffloadScope offload(e, OffloadModule::kCoreAttn);
   double forward = 0.0, backward = 0.0;
   if (c.options->flash_attention) {
     forward = e.Attention("core_attention", shape, hw::Pass::kForward, cp);
@@ -124,11 +125,23 @@ void MultiHeadProjections(Emitter& e, laws::LayerAttention kind) {
   e.Params(h * qkv_width + (a.qkv_bias ? qkv_width : 0), 0);
   {
     const Emitter::ModuleScope norm_output(e, kModLayerNorm);
+    const Emitter::OffloadScope qkv_linear(e, OffloadModule::kQkvLinear);
     e.Save(Saved::kInternal, LinearInputBytes(c));
   }
-  e.Save(Saved::kInternal, kActivationBytes * D(T) * D(qkv_width));  // Q, K, V
+  {
+    // Core attention's inputs, which it saves itself.
+    const Emitter::OffloadScope core_attn(e, OffloadModule::kCoreAttn);
+    e.Save(Saved::kInternal, kActivationBytes * D(T) * D(qkv_width));  // Q, K, V
+  }
   const double qk_elements = D(T) * D(heads + kv_heads) * D(a.head_dim);
   if (a.qk_norm != laws::QkNorm::kNone) {
+    // Megatron's q_layernorm / k_layernorm (Transformer Engine RMSNorm) keep their inputs, the
+    // pre-norm q and k, and one FP32 rsigma per normalised vector; RoPE and the attention keep
+    // their own outputs (Q, K above), so q and k are held twice.
+    const double vectors = a.qk_norm == laws::QkNorm::kPerHead
+                               ? D(T) * D(heads + kv_heads)  // one per head and token
+                               : 2.0 * D(T);                 // one for q, one for k per token
+    e.Save(Saved::kInternal, kActivationBytes * qk_elements + 4.0 * vectors);
     e.Memory("qk_norm", OpClass::kNormsElementwise, Phase::kForward, MemoryKernel::kNorm,
              2.0 * kActivationBytes * qk_elements);
     e.Memory("qk_norm", OpClass::kNormsElementwise, Phase::kBackwardInput, MemoryKernel::kNorm,
@@ -197,7 +210,8 @@ void LatentProjections(Emitter& e, laws::LayerAttention kind) {
     const int64_t kv_width = heads * (a.qk_nope_head_dim + a.v_head_dim);
     e.Linear("kv_up_proj", OpClass::kAttentionProj, T, kv_width, a.kv_lora_rank, c.precision);
     e.Params(a.kv_lora_rank * kv_width, 0);
-    // Q and K per head (d_qk each), V per head.
+    // Q and K per head (d_qk each), V per head: core attention's inputs, which it saves.
+    const Emitter::OffloadScope core_attn(e, OffloadModule::kCoreAttn);
     e.Save(Saved::kInternal, kActivationBytes * D(T) * D(heads) * D(2 * d_qk + a.v_head_dim));
     const double rope_elements = D(T) * D(heads + 1) * D(a.qk_rope_head_dim);
     e.Memory("rope", OpClass::kNormsElementwise, Phase::kForward, MemoryKernel::kElementwise,
@@ -245,7 +259,10 @@ void RowOutputComm(Emitter& e, const char* name, const LinearTimes& linear, doub
 void EmitAttention(Emitter& e, laws::LayerAttention kind) {
   const LowerContext& c = e.ctx();
   const laws::AttentionSpec& a = c.arch->attention;
-  e.Save(Saved::kLayerInput, kActivationBytes * D(c.tokens_sp) * D(c.hidden));
+  {
+    const Emitter::OffloadScope attn_norm(e, OffloadModule::kAttnNorm);
+    e.Save(Saved::kLayerInput, kActivationBytes * D(c.tokens_sp) * D(c.hidden));
+  }
   {
     const Emitter::ModuleScope norm(e, kModLayerNorm);
     Norm(e, "attention_norm", OpClass::kNormsElementwise);
@@ -263,8 +280,11 @@ void EmitAttention(Emitter& e, laws::LayerAttention kind) {
   // The attention output: kept in BF16 for the attention backward, which doubles as the output
   // projection's input; under FP8 that linear keeps its quantised copy as well.
   const double out_elements = D(c.tokens) * D(out_width);
-  e.Save(Saved::kInternal, kActivationBytes * out_elements);
-  if (c.precision == hw::Precision::kFp8) e.Save(Saved::kInternal, out_elements);
+  {
+    const Emitter::OffloadScope attn_proj(e, OffloadModule::kAttnProj);
+    e.Save(Saved::kInternal, kActivationBytes * out_elements);
+    if (c.precision == hw::Precision::kFp8) e.Save(Saved::kInternal, out_elements);
+  }
   ResidualAdd(e);
 }
 
@@ -300,7 +320,10 @@ void EmitFfn(Emitter& e, const laws::FfnSpec& ffn, int64_t copies, OpClass op_cl
 
 void EmitDenseFfn(Emitter& e) {
   const LowerContext& c = e.ctx();
-  e.Save(Saved::kInternal, kActivationBytes * D(c.tokens_sp) * D(c.hidden));  // norm input
+  {
+    const Emitter::OffloadScope mlp_norm(e, OffloadModule::kMlpNorm);
+    e.Save(Saved::kInternal, kActivationBytes * D(c.tokens_sp) * D(c.hidden));  // norm input
+  }
   {
     const Emitter::ModuleScope norm(e, kModLayerNorm);
     Norm(e, "ffn_norm", OpClass::kNormsElementwise);

@@ -64,8 +64,14 @@ void RoutedExperts(Emitter& e, std::span<const int64_t> tokens, double gathered)
   e.Memory("expert_activation", OpClass::kExperts, Phase::kBackwardInput,
            MemoryKernel::kElementwise, (expert.gated ? 5.0 : 3.0) * act);
   e.GroupedLinear("expert_fc2", OpClass::kExperts, tokens, c.hidden, width, c.precision);
-  e.Save(Saved::kInternal, linear_bytes * gathered * D(c.hidden));  // fc1 input
-  e.Save(Saved::kInternal, kActivationBytes * gathered * D(up));    // activation input
+  {
+    const Emitter::OffloadScope fc1(e, OffloadModule::kExpertFc1);
+    e.Save(Saved::kInternal, linear_bytes * gathered * D(c.hidden));  // fc1 input
+  }
+  {
+    const Emitter::OffloadScope moe_act(e, OffloadModule::kMoeAct);
+    e.Save(Saved::kInternal, kActivationBytes * gathered * D(up));  // activation input
+  }
   const int64_t local = c.arch->moe.num_experts / c.layout->ep;
   const int64_t biases = expert.bias ? up + c.hidden : 0;
   e.Params(0, local * (up * c.hidden + width * c.hidden + biases));
@@ -132,7 +138,10 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
   const int64_t h = c.hidden, rows = c.tokens_sp;
   const int64_t ep = c.layout->ep, etp = c.layout->etp;
   const double row_bytes = kActivationBytes * D(h);
-  e.Save(Saved::kInternal, row_bytes * D(rows));  // norm input
+  {
+    const Emitter::OffloadScope mlp_norm(e, OffloadModule::kMlpNorm);
+    e.Save(Saved::kInternal, row_bytes * D(rows));  // norm input
+  }
   {
     const Emitter::ModuleScope norm(e, kModLayerNorm);
     Norm(e, "moe_norm", OpClass::kNormsElementwise);

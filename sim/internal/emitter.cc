@@ -245,14 +245,21 @@ void Emitter::Finish() {
   const double core = saved_[Index(Saved::kCoreAttention)];
   const double internal = saved_[Index(Saved::kInternal)];
   const double always = saved_[Index(Saved::kAlways)];
+  // Offloaded bytes wait in host memory; a tensor both offloaded and recomputed leaves once.
+  const double offloaded = offloaded_[Index(Saved::kLayerInput)] +
+                           offloaded_[Index(Saved::kCoreAttention)] +
+                           offloaded_[Index(Saved::kInternal)];
   auto& act = cost_.activation_bytes;
-  act[Index(Recompute::kNone)] = input + core + internal + always;
-  act[Index(Recompute::kSelective)] = act[Index(Recompute::kNone)] - dropped;
+  act[Index(Recompute::kNone)] = input + core + internal + always - offloaded;
+  act[Index(Recompute::kSelective)] =
+      act[Index(Recompute::kNone)] - (dropped - offloaded_selected_);
+  // Full recomputation keeps only the layer input, a checkpoint the offloading leaves alone.
   act[Index(Recompute::kFull)] = input + always;
   auto& transient = cost_.transient_bytes;
-  transient[Index(Recompute::kNone)] = transient_;
-  // Recomputation materialises what was dropped, one layer at a time.
-  transient[Index(Recompute::kSelective)] = transient_ + dropped;
+  // The layer in its backward has its offloaded tensors back (the next layer's prefetch
+  // overlaps their release) and, under recomputation, what was dropped, once.
+  transient[Index(Recompute::kNone)] = transient_ + offloaded;
+  transient[Index(Recompute::kSelective)] = transient_ + dropped + offloaded - offloaded_selected_;
   transient[Index(Recompute::kFull)] = transient_ + core + internal;
 }
 

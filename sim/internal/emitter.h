@@ -102,9 +102,28 @@ class Emitter {
     Emitter& e_;
     RecomputeModules saved_;
   };
+  /// Tags what is saved while it lives as part of `module` (Megatron's --offload-modules): when
+  /// the options offload it, a decoder layer's saved bytes there go to host memory.
+  class OffloadScope {
+   public:
+    OffloadScope(Emitter& e, OffloadModule module) : e_(e), saved_(e.offloading_) {
+      e.offloading_ = (e.ctx_.options->offload_modules & OffloadBit(module)) != 0;
+    }
+    ~OffloadScope() { e_.offloading_ = saved_; }
+    OffloadScope(const OffloadScope&) = delete;
+    OffloadScope& operator=(const OffloadScope&) = delete;
+
+   private:
+    Emitter& e_;
+    bool saved_;
+  };
   void Save(Saved kind, double bytes) {
     saved_[static_cast<size_t>(kind)] += bytes;
     if (recomputable_ && in_selected_) selected_.saved += bytes;
+    if (recomputable_ && offloading_) {
+      offloaded_[static_cast<size_t>(kind)] += bytes;
+      if (in_selected_) offloaded_selected_ += bytes;
+    }
   }
   void Transient(double bytes) { transient_ = bytes > transient_ ? bytes : transient_; }
   void Params(int64_t dense, int64_t expert) {
@@ -158,8 +177,11 @@ class Emitter {
     double kernels = 0.0;  ///< forward launches
   };
   ModuleTally selected_;
-  RecomputeModules module_ = 0;  ///< modules the current operation belongs to
-  bool in_selected_ = false;     ///< module_ meets the layout's modules
+  RecomputeModules module_ = 0;        ///< modules the current operation belongs to
+  bool in_selected_ = false;           ///< module_ meets the layout's modules
+  bool offloading_ = false;            ///< inside a module the options offload
+  std::array<double, 4> offloaded_{};  ///< saved bytes sent to the host, by Saved kind
+  double offloaded_selected_ = 0.0;    ///< of those, bytes selective recomputation also drops
 };
 
 }  // namespace moeplan::sim::internal

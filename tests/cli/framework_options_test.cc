@@ -34,6 +34,11 @@ std::pair<std::vector<std::string>, nlohmann::json> NonDefaultArgs(const Framewo
       for (std::string_view name : o.names) {
         if (name != o.get_name(defaults)) return {{flag, std::string(name)}, std::string(name)};
       }
+      break;
+    case Type::kNameSet: {  // every default set is empty; the last and first names, reordered
+      const std::string first(o.names.front()), last(o.names.back());
+      return {{flag, last + "+" + first}, nlohmann::json::array({first, last})};
+    }
   }
   return {{}, nullptr};
 }
@@ -81,6 +86,10 @@ TEST(FrameworkOptionsTest, BadValuesAndContradictionsFailTheParse) {
   EXPECT_THAT(bad.error().message, ::testing::HasSubstr("nccl not in {alltoall,deepep,hybridep}"));
   bad = Parse({"--offload-activation-layers", "-3"});
   EXPECT_FALSE(bad.ok());
+  bad = Parse({"--offload-modules", "moe_act+fc1"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message,
+              ::testing::HasSubstr("--offload-modules: unknown name \"fc1\"; expected"));
   bad = Parse({"--loss", "torch-loss-parallel", "--replicated-logits"});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.error().message,

@@ -31,6 +31,10 @@ nlohmann::json NonDefault(const FrameworkOption& option) {
       for (std::string_view name : option.names) {
         if (name != option.get_name(defaults)) return std::string(name);
       }
+      break;
+    case Type::kNameSet:  // every default set is empty; the first and last names
+      return nlohmann::json::array(
+          {std::string(option.names.front()), std::string(option.names.back())});
   }
   return nullptr;
 }
@@ -59,6 +63,10 @@ TEST(FrameworkOptionTableTest, KeysAndFlagsAreUniqueAndWellFormed) {
         EXPECT_TRUE(option.get_name != nullptr && option.set_name != nullptr) << option.key;
         EXPECT_GE(option.names.size(), 2u) << option.key;
         break;
+      case Type::kNameSet:
+        EXPECT_NE(option.set_field, nullptr) << option.key;
+        EXPECT_LE(option.names.size(), 8u) << option.key;  // one bit each in a uint8_t
+        break;
     }
   }
   EXPECT_EQ(FindFrameworkOption("no_such_option"), nullptr);
@@ -78,6 +86,7 @@ TEST(FrameworkOptionTableTest, DefaultsAsDocumented) {
   EXPECT_EQ(json["vocab_parallel_embedding"], true);
   EXPECT_EQ(json["capacity_factor"], 0.0);
   EXPECT_EQ(json["offload_activation_layers"], 0);
+  EXPECT_EQ(json["offload_modules"], nlohmann::json::array());
 }
 
 // Each entry alone set to a non-default value: reading it changes that key and no other.
@@ -114,6 +123,28 @@ TEST(FrameworkOptionTableTest, EveryListedNameRoundTrips) {
     SimOptions options;
     EXPECT_FALSE(option.set_name(options, "no-such-name")) << option.key;
   }
+}
+
+// The offload names are Megatron's (--offload-modules choices), one per OffloadModule, in order.
+TEST(FrameworkOptionTableTest, OffloadModulesAreMegatronsNames) {
+  const FrameworkOption* option = FindFrameworkOption("offload_modules");
+  ASSERT_NE(option, nullptr);
+  ASSERT_EQ(option->names.size(), static_cast<size_t>(kNumOffloadModules));
+  for (int i = 0; i < kNumOffloadModules; ++i) {
+    EXPECT_EQ(option->names[static_cast<size_t>(i)], ToString(static_cast<OffloadModule>(i)));
+  }
+  Result<SimOptions> read = FrameworkOptionsFromJson(
+      nlohmann::json{{"offload_modules", {"expert_fc1", "moe_act"}}}, "f.json", "p");
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->offload_modules,
+            OffloadBit(OffloadModule::kExpertFc1) | OffloadBit(OffloadModule::kMoeAct));
+  Result<uint8_t> bits = ParseNameSet(*option, "core_attn+attn_proj");
+  ASSERT_TRUE(bits.ok());
+  EXPECT_EQ(*bits, OffloadBit(OffloadModule::kCoreAttn) | OffloadBit(OffloadModule::kAttnProj));
+  EXPECT_EQ(*ParseNameSet(*option, "none"), 0);
+  Result<uint8_t> bad = ParseNameSet(*option, "moe_act,fc1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("unknown name \"fc1\"; expected \"attn_norm\""));
 }
 
 TEST(FrameworkOptionTableTest, NullAndAbsentKeepTheDefaults) {
@@ -156,6 +187,12 @@ TEST(FrameworkOptionTableTest, BadValuesNameFileKeyAndExpectation) {
       error({{"loss", "torch-loss-parallel"}, {"vocab_parallel_loss", false}}),
       HasSubstr("runs[3].sim_options.loss: \"torch-loss-parallel\" runs on "
                 "vocabulary-sharded logits; it contradicts \"vocab_parallel_loss\": false"));
+  EXPECT_THAT(error({{"offload_modules", "moe_act"}}),
+              HasSubstr("offload_modules: expected an array of \"attn_norm\""));
+  EXPECT_THAT(error({{"offload_modules", {"moe_act", "fc2"}}}),
+              HasSubstr("runs[3].sim_options.offload_modules[1]: expected \"attn_norm\", "
+                        "\"qkv_linear\", \"core_attn\", \"attn_proj\", \"mlp_norm\", "
+                        "\"expert_fc1\" or \"moe_act\", got \"fc2\""));
   EXPECT_THAT(error(nlohmann::json::array()), HasSubstr("expected an object"));
 }
 
