@@ -23,6 +23,7 @@
 #include "laws/model_source.h"
 #include "laws/presets.h"
 #include "sim/chrome_trace.h"
+#include "sim/framework_option_table.h"
 #include "sim/layout_search.h"
 #include "sim/simulate.h"
 
@@ -187,14 +188,21 @@ std::string RenderMemory(const sim::MemoryBreakdown& m, const sim::SimOptions& o
       row(fmt::format("optimizer states ({} Adam moments)", moments), m.optimizer_states);
       break;
   }
-  const std::string offloaded =
+  std::string offloaded =
       options.offload_activation_layers > 0
           ? fmt::format(", {} layers offloaded to host", options.offload_activation_layers)
           : "";
+  if (options.offload_modules != 0) {
+    const nlohmann::ordered_json names = sim::FrameworkOptionsToJson(options)["offload_modules"];
+    std::string list;
+    for (const auto& name : names) list += (list.empty() ? "" : "+") + name.get<std::string>();
+    offloaded += fmt::format(", {} offloaded", list);
+  }
   row(fmt::format("activations ({:.2f} micro-batches in flight{})", m.inflight_microbatches,
                   offloaded),
       m.activations);
   row("transient (MoE dispatch, gathers, logits)", m.transient);
+  row("GEMM workspaces (cuBLAS)", m.workspaces);
   row("communication buffers", m.communication);
   row("framework reserve", m.framework);
   row("allocator fragmentation", m.fragmentation);

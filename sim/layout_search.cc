@@ -148,7 +148,8 @@ std::string MemoryMessage(const ModelProfile& profile, const hw::Fleet& fleet,
       "{:.1f}, activations {:.1f}, other {:.1f}) but the GPU has {:.1f} GiB",
       m.Total() / kGiB, m.pipeline_rank, m.weights / kGiB, m.gradients / kGiB,
       m.optimizer_states / kGiB, m.activations / kGiB,
-      (m.transient + m.communication + m.framework + m.fragmentation) / kGiB, m.capacity / kGiB);
+      (m.transient + m.workspaces + m.communication + m.framework + m.fragmentation) / kGiB,
+      m.capacity / kGiB);
 }
 
 void Merge(SearchResult& result, std::vector<KeyResult>& keys, const SearchContext& ctx) {

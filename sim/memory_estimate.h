@@ -68,6 +68,7 @@ struct MemoryBreakdown {
   double activations = 0.0;            ///< bytes kept for the backward, all in-flight micro-batches
   double inflight_microbatches = 0.0;  ///< micro-batches of this rank's layers in flight
   double transient = 0.0;              ///< bytes
+  double workspaces = 0.0;             ///< bytes of GEMM workspaces (SimOptions)
   double communication = 0.0;          ///< bytes
   double framework = 0.0;              ///< bytes
   double fragmentation = 0.0;          ///< bytes
@@ -75,7 +76,7 @@ struct MemoryBreakdown {
 
   /// Bytes of the live tensors (what the caching allocator hands out).
   double Tensors() const {
-    return weights + gradients + optimizer_states + activations + transient;
+    return weights + gradients + optimizer_states + activations + transient + workspaces;
   }
   double Total() const { return Tensors() + fragmentation + communication + framework; }
   /// Bytes the run cannot do without: Total() less the allocator's cache. PyTorch's caching
@@ -130,6 +131,8 @@ class RankMemoryTotal {
 
  private:
   int64_t offload_layers_ = 0;       // decoder layers whose activations live in host memory
+  double workspaces_ = 0.0;          // cuBLAS workspaces of every rank
+  double expert_workspaces_ = 0.0;   // and of the grouped-GEMM streams, on ranks with experts
   double fixed_ = 0.0;               // communication buffers + framework reserve
   double fragmentation_ = 0.0;       // 1 + fragmentation
   double dense_bytes_ = 0.0;         // weights + gradients + optimizer bytes per dense parameter

@@ -217,9 +217,19 @@ struct SimOptions {
   /// recipes train without dropout; Korthikanti et al.'s GPT layer has it.
   bool dropout = false;
 
-  /// Memory the framework needs besides tensors: CUDA context, cuBLAS/cuDNN workspaces,
-  /// NCCL's internal buffers. UNCALIBRATED default (typical H100 observations: 1-3 GiB).
+  /// Memory the framework needs besides tensors: CUDA context, cuDNN and library state, NCCL's
+  /// internal buffers. UNCALIBRATED default (typical H100 observations: 1-3 GiB).
   double framework_reserve_bytes = 2.0 * (1 << 30);
+  /// cuBLAS workspaces, tensors of PyTorch's caching allocator (so max_memory_allocated counts
+  /// them): 32 MiB each on Hopper and newer (Transformer Engine's
+  /// get_cublas_workspace_size_bytes; PyTorch's CUBLAS_WORKSPACE_CONFIG default :4096:8; 4 MiB
+  /// on older GPUs, where this over-counts by at most 0.2 GiB). One for PyTorch's handle on the
+  /// compute stream and one for Transformer Engine's GEMMs; a rank with routed experts adds the
+  /// workspaces of Transformer Engine's grouped-GEMM streams (get_multi_stream_cublas_workspace,
+  /// one per compute stream, 4).
+  double gemm_workspace_bytes = 32.0 * (1 << 20);
+  int64_t gemm_workspaces = 2;
+  int64_t grouped_gemm_workspaces = 4;
   /// NCCL buffers per process group the GPU belongs to (size > 1). UNCALIBRATED.
   double nccl_bytes_per_group = 64.0 * (1 << 20);
   /// What the PyTorch caching allocator holds beyond the live tensors where memory is

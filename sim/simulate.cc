@@ -69,6 +69,7 @@ nlohmann::ordered_json MemoryJson(const MemoryBreakdown& memory) {
   json["activations_bytes"] = memory.activations;
   json["inflight_microbatches"] = memory.inflight_microbatches;
   json["transient_bytes"] = memory.transient;
+  json["workspace_bytes"] = memory.workspaces;
   json["communication_buffers_bytes"] = memory.communication;
   json["framework_reserve_bytes"] = memory.framework;
   json["fragmentation_bytes"] = memory.fragmentation;
@@ -88,6 +89,9 @@ nlohmann::ordered_json OptionsJson(const SimOptions& o) {
   json["ddp_bucket_params"] = o.ddp_bucket_params;
   json["framework_reserve_bytes"] = o.framework_reserve_bytes;
   json["nccl_bytes_per_group"] = o.nccl_bytes_per_group;
+  json["gemm_workspace_bytes"] = o.gemm_workspace_bytes;
+  json["gemm_workspaces"] = o.gemm_workspaces;
+  json["grouped_gemm_workspaces"] = o.grouped_gemm_workspaces;
   json["fragmentation"] = o.fragmentation;
   return json;
 }

@@ -319,8 +319,30 @@ TEST(MemoryEstimateTest, OutOfMemoryIsAVerdictWithItsBreakdown) {
   // 671B parameters over 8 GPUs in BF16 alone exceed 80 GiB.
   EXPECT_GT(m.weights, m.capacity);
   EXPECT_DOUBLE_EQ(m.Total(), m.weights + m.gradients + m.optimizer_states + m.activations +
-                                  m.transient + m.communication + m.framework + m.fragmentation);
+                                  m.transient + m.workspaces + m.communication + m.framework +
+                                  m.fragmentation);
   EXPECT_EQ(SimReportJson(*report)["memory"]["fits"], false);
+}
+
+TEST(MemoryEstimateTest, GemmWorkspacesFollowTheFrameworksAllocations) {
+  // 32 MiB per cuBLAS workspace on Hopper (Transformer Engine's get_cublas_workspace_size_bytes,
+  // PyTorch's :4096:8 default): PyTorch's and Transformer Engine's on every rank, plus the four
+  // grouped-GEMM streams' where the rank holds routed experts.
+  constexpr double kMiB = 1024.0 * 1024.0;
+  SimRequest request;
+  request.fleet = *hw::LoadFleet("8xH100");
+  request.event_simulation = false;
+  request.arch = laws::FindPreset("mixtral-8x7b")->arch;
+  request.layout = *ParseLayout("ep=8,gbs=8");
+  Result<SimReport> moe = Simulate(request);
+  ASSERT_TRUE(moe.ok()) << moe.error().message;
+  EXPECT_DOUBLE_EQ(moe->analytic.memory.workspaces, 6 * 32 * kMiB);
+  request.arch = laws::FindPreset("llama-3-8b")->arch;
+  request.layout = *ParseLayout("tp=8,gbs=8");
+  Result<SimReport> dense = Simulate(request);
+  ASSERT_TRUE(dense.ok()) << dense.error().message;
+  EXPECT_DOUBLE_EQ(dense->analytic.memory.workspaces, 2 * 32 * kMiB);
+  EXPECT_DOUBLE_EQ(SimReportJson(*dense)["memory"]["workspace_bytes"], 2 * 32 * kMiB);
 }
 
 TEST(MemoryEstimateTest, FirstStageHoldsTheMostActivations) {
