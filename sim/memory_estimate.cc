@@ -102,11 +102,11 @@ bool FsdpManagesExperts(const Layout& layout, const SimOptions& options) {
   return !(options.fsdp_skips_unsharded_experts && layout.Edp() == 1);
 }
 
-// cuBLAS workspaces the rank allocates (SimOptions::gemm_workspace_bytes): the grouped-GEMM
-// streams' only where the rank holds routed experts.
-double WorkspaceBytes(const internal::StageSums& sums, const SimOptions& options) {
+// cuBLAS workspaces a rank allocates (SimOptions::gemm_workspace_bytes): the grouped-GEMM
+// streams' only where it holds routed experts.
+double WorkspaceBytes(bool holds_experts, const SimOptions& options) {
   const int64_t count =
-      options.gemm_workspaces + (sums.expert_params > 0 ? options.grouped_gemm_workspaces : 0);
+      options.gemm_workspaces + (holds_experts ? options.grouped_gemm_workspaces : 0);
   return options.gemm_workspace_bytes * static_cast<double>(count);
 }
 
@@ -183,9 +183,8 @@ internal::StageSums SumRankStages(const ModelProfile& profile, const LoweredMode
 
 RankMemoryTotal::RankMemoryTotal(const Layout& layout, const SimOptions& options)
     : offload_layers_(options.offload_activation_layers),
-      workspaces_(options.gemm_workspace_bytes * static_cast<double>(options.gemm_workspaces)),
-      expert_workspaces_(options.gemm_workspace_bytes *
-                         static_cast<double>(options.grouped_gemm_workspaces)) {
+      workspaces_(WorkspaceBytes(false, options)),
+      expert_rank_workspaces_(WorkspaceBytes(true, options)) {
   fixed_ = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout)) +
            options.framework_reserve_bytes;
   fragmentation_ = 1.0 + options.fragmentation;
@@ -219,7 +218,7 @@ double RankMemoryTotal::operator()(const internal::StageSums& sums) const {
   const double layers = static_cast<double>(std::max<int64_t>(sums.layers, 1));
   const double states = dense_bytes_ * dense + expert_bytes_ * expert +
                         (dense_layer_bytes_ * dense + expert_layer_bytes_ * expert) / layers;
-  const double workspaces = workspaces_ + (sums.expert_params > 0 ? expert_workspaces_ : 0.0);
+  const double workspaces = sums.expert_params > 0 ? expert_rank_workspaces_ : workspaces_;
   const double tensors =
       states + InflightKeptBytes(sums, offload_layers_) + sums.transient_bytes + workspaces;
   return fixed_ + fragmentation_ * tensors;
@@ -267,7 +266,7 @@ MemoryBreakdown RankMemory(const internal::StageSums& sums, int64_t rank, const 
   memory.inflight_microbatches = InflightMicrobatches(layout, rank);
   memory.activations = InflightKeptBytes(sums, options.offload_activation_layers);
   memory.transient = sums.transient_bytes;
-  memory.workspaces = WorkspaceBytes(sums, options);
+  memory.workspaces = WorkspaceBytes(sums.expert_params > 0, options);
   memory.communication = options.nccl_bytes_per_group * static_cast<double>(ProcessGroups(layout));
   memory.framework = options.framework_reserve_bytes;
   memory.fragmentation = options.fragmentation * memory.Tensors();

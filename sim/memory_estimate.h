@@ -130,11 +130,11 @@ class RankMemoryTotal {
   double operator()(const internal::StageSums& sums) const;
 
  private:
-  int64_t offload_layers_ = 0;       // decoder layers whose activations live in host memory
-  double workspaces_ = 0.0;          // cuBLAS workspaces of every rank
-  double expert_workspaces_ = 0.0;   // and of the grouped-GEMM streams, on ranks with experts
-  double fixed_ = 0.0;               // communication buffers + framework reserve
-  double fragmentation_ = 0.0;       // 1 + fragmentation
+  int64_t offload_layers_ = 0;           // decoder layers whose activations live in host memory
+  double workspaces_ = 0.0;              // cuBLAS workspaces of a rank without routed experts
+  double expert_rank_workspaces_ = 0.0;  // and of one with them (the grouped-GEMM streams')
+  double fixed_ = 0.0;                   // communication buffers + framework reserve
+  double fragmentation_ = 0.0;           // 1 + fragmentation
   double dense_bytes_ = 0.0;         // weights + gradients + optimizer bytes per dense parameter
   double expert_bytes_ = 0.0;        // same per expert parameter
   double dense_layer_bytes_ = 0.0;   // FSDP: gathered bytes per dense parameter of two layers

@@ -66,22 +66,29 @@ constexpr double kSharedBytes = 2 * T * 2 * f_shared + 2 * T * f_shared;
 // Dense first layer: its FFN keeps the norm output (fc1 input), SwiGLU input and fc2 input.
 constexpr double kDenseFfnBytes = 2 * T * 2 * f_dense + 2 * T * f_dense;
 
-LoweredModel Lower(const SimOptions& options = {}, Recompute recompute = Recompute::kNone,
-                   RecomputeModules modules = kDefaultRecomputeModules) {
-  Result<laws::MoeArch> arch = laws::ArchFromJson(nlohmann::json::parse(kDsv3Proxy), "proxy");
+// The proxy `arch_json` lowered on `layout` over `gpus` GPUs.
+LoweredModel LowerProxy(const char* arch_json, const Layout& layout, int64_t gpus,
+                        const SimOptions& options) {
+  Result<laws::MoeArch> arch = laws::ArchFromJson(nlohmann::json::parse(arch_json), "proxy");
   EXPECT_TRUE(arch.ok()) << arch.error().message;
   Result<ModelProfile> profile = BuildProfile(*arch);
   EXPECT_TRUE(profile.ok()) << profile.error().message;
+  const hw::Hardware hardware = IdealHardware();
+  Result<Layout> resolved = ResolveLayout(layout, *arch, FleetOf(hardware, gpus));
+  EXPECT_TRUE(resolved.ok()) << resolved.error().message;
+  return LowerModel(*profile, *resolved, hardware, options);
+}
+
+// The DeepSeek-V3 proxy at tp 1, ep 8, etp 1, mbs 4.
+LoweredModel Lower(const SimOptions& options = {}, Recompute recompute = Recompute::kNone,
+                   RecomputeModules modules = kDefaultRecomputeModules) {
   Layout layout;
   layout.ep = 8;
   layout.etp = 1;
   layout.mbs = 4;
   layout.recompute = recompute;
   layout.recompute_modules = modules;
-  const hw::Hardware hardware = IdealHardware();
-  Result<Layout> resolved = ResolveLayout(layout, *arch, FleetOf(hardware, 8));
-  EXPECT_TRUE(resolved.ok()) << resolved.error().message;
-  return LowerModel(*profile, *resolved, hardware, options);
+  return LowerProxy(kDsv3Proxy, layout, 8, options);
 }
 
 // The simulator leaves out the few-MiB index maps and statistics (rsigma, router indices,
@@ -186,19 +193,12 @@ constexpr double kSharedBytes = 2 * T * 2 * f / 2 + 2 * T * f / 2;
 }  // namespace qwen3
 
 TEST(MoeActivationMemoryTest, GqaQkNormMoeLayerMatchesMegatronCode) {
-  Result<laws::MoeArch> arch = laws::ArchFromJson(nlohmann::json::parse(kQwen3Proxy), "proxy");
-  ASSERT_TRUE(arch.ok()) << arch.error().message;
-  Result<ModelProfile> profile = BuildProfile(*arch);
-  ASSERT_TRUE(profile.ok()) << profile.error().message;
   Layout layout;
   layout.tp = 2;
   layout.ep = 4;
   layout.etp = 1;
   layout.mbs = 4;
-  const hw::Hardware hardware = IdealHardware();
-  Result<Layout> resolved = ResolveLayout(layout, *arch, FleetOf(hardware, 4));
-  ASSERT_TRUE(resolved.ok()) << resolved.error().message;
-  const LoweredModel lowered = LowerModel(*profile, *resolved, hardware, SimOptions{});
+  const LoweredModel lowered = LowerProxy(kQwen3Proxy, layout, 4, SimOptions{});
   ASSERT_EQ(lowered.num_kinds, 1);
   const double expected =
       qwen3::kAttentionBytes + qwen3::kPreMlpBytes + qwen3::kRoutedBytes + qwen3::kSharedBytes;
