@@ -247,9 +247,13 @@ Status ReadOne(const FrameworkOption& option, const json& value, SimOptions& opt
       }
       return Status::Ok();
     case Type::kNameSet: {
+      if (!value.is_array()) {
+        return KeyError(file, path, option.key,
+                        fmt::format("expected an array of {} or null, got {}",
+                                    NameList(option.names), value.dump()));
+      }
       uint8_t bits = 0;
-      const bool is_array = value.is_array();
-      for (size_t i = 0; is_array && i < value.size(); ++i) {
+      for (size_t i = 0; i < value.size(); ++i) {
         const std::optional<size_t> bit =
             value[i].is_string() ? NameIndex(option, value[i].get<std::string>()) : std::nullopt;
         if (!bit) {
@@ -258,11 +262,6 @@ Status ReadOne(const FrameworkOption& option, const json& value, SimOptions& opt
               fmt::format("expected {}, got {}", NameList(option.names), value[i].dump()));
         }
         bits = static_cast<uint8_t>(bits | (1u << *bit));
-      }
-      if (!is_array) {
-        return KeyError(file, path, option.key,
-                        fmt::format("expected an array of {} or null, got {}",
-                                    NameList(option.names), value.dump()));
       }
       options.*option.set_field = bits;
       return Status::Ok();
