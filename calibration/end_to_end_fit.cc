@@ -19,8 +19,7 @@ namespace {
 // physical bounds and scale, where it lives in EndToEndParams, how Apply writes it into the
 // hardware's efficiencies, where EndToEndParams::ToJson writes it, and the interval its start
 // value is clamped into (the solver starts strictly inside the bounds). Efficiencies stay
-// physical (<= 1); the attention scale may raise the uncalibrated 0.6/0.5 defaults up to 1
-// (the product is capped at 1); host times span decades (log scale).
+// physical (<= 1); host times and k_half span decades (log scale).
 struct ParamSpec {
   const char* name;
   double lower;
@@ -39,12 +38,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 void SetGemm(double value, GpuGeneration generation, GpuGeneration fitted,
              hw::EfficiencyParams& e) {
   if (generation == fitted) e.gemm.compute_efficiency = value;
-}
-
-void ScaleAttention(double scale, GpuGeneration, hw::EfficiencyParams& e) {
-  const hw::AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * scale);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * scale);
 }
 
 // The solver's parameter order; Bounds, FromValues, Apply and ToJson all read this table.
@@ -80,8 +73,9 @@ constexpr std::array<ParamSpec, 12> kParams = {{
     {"efficiency.gemm.fp8_efficiency_scale", 0.3, 1.0, false, &EndToEndParams::fp8_scale,
      [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.gemm.fp8_efficiency_scale = v; },
      "fp8_efficiency_scale", nullptr, -kInf, 0.99},
-    {"attention efficiency scale", 0.3, 1.6, false, &EndToEndParams::attention_scale,
-     &ScaleAttention, "attention_efficiency_scale", nullptr, -kInf, kInf},
+    {"efficiency.gemm.k_half", 1.0, 512.0, true, &EndToEndParams::gemm_k_half,
+     [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.gemm.k_half = v; }, "gemm_k_half",
+     nullptr, -kInf, kInf},
     {"efficiency.host.per_kernel", 1e-7, 2e-4, true, &EndToEndParams::host_per_kernel,
      [](double v, GpuGeneration, hw::EfficiencyParams& e) { e.host.per_kernel = v; },
      "host_per_kernel_s", nullptr, -kInf, kInf},

@@ -60,6 +60,11 @@ AttentionCost EstimateAttention(const AttentionShape& s, Pass pass, const Hardwa
   cost.flops = AttentionFlops(s, pass);
   cost.bytes = AttentionBytes(s, pass);
   cost.compute_time = cost.flops / (peak * efficiency);
+  if (hardware.device.exp_rate > 0.0) {
+    // One exponential per score in each pass (the backward recomputes P = exp(S - LSE)).
+    cost.compute_time += static_cast<double>(s.batch) * static_cast<double>(s.num_heads) *
+                         AttentionPairs(s) / hardware.device.exp_rate;
+  }
   cost.memory_time = cost.bytes / (hardware.device.hbm_bandwidth * p.memory_efficiency);
   cost.time = hardware.efficiency.launch_overhead + std::max(cost.compute_time, cost.memory_time);
   return cost;

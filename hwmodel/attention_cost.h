@@ -16,10 +16,17 @@
 /// the forward pass and 5 matmuls in the backward pass, due to recomputation"). KV heads (GQA,
 /// MQA) change the bytes read, not the FLOPs.
 ///
-///   time = launch_overhead + max(flops / (peak * eff * seq_kv / (seq_kv + seq_half)),
-///                                bytes / (hbm_bandwidth * memory_efficiency))
+///   compute = flops / (peak * eff * seq_kv / (seq_kv + seq_half)) + exps / exp_rate
+///   time    = launch_overhead + max(compute, bytes / (hbm_bandwidth * memory_efficiency))
 ///
-/// with eff = forward_efficiency or backward_efficiency (AttentionParams). Bytes: forward reads
+/// with eff = forward_efficiency or backward_efficiency (AttentionParams) and
+/// exps = batch * heads * pairs: one exponential per score in the forward pass and one again in
+/// the backward, which recomputes P = exp(S - LSE). The exponentials run on the special-function
+/// units at DeviceSpec::exp_rate (16 per SM per clock on A100, H100 and B200: 256 tensor FLOPs
+/// per exponential on H100, so a head of width d costs R / (4 d) extra per forward FLOP, R the
+/// ratio); the measured kernels do not hide them behind the matrix products (FlashAttention-3's
+/// head-dim 64/128/256 series fit this sum, not a max). That is why narrow heads (gpt-oss's 64)
+/// reach a smaller fraction of peak than wide ones. Bytes: forward reads
 /// Q, K, V and writes O and the FP32 log-sum-exp; backward reads Q, K, V, O, dO and the
 /// log-sum-exp and writes dQ, dK, dV.
 ///

@@ -52,6 +52,7 @@ void CheckDevice(const DeviceSpec& d, Checker& check) {
   check.Positive(d.hbm_bandwidth, "device.hbm_bandwidth");
   check.AtLeast(d.num_sms, 1, "device.num_sms");
   check.AtLeast(d.l2_bytes, 0, "device.l2_bytes");
+  check.NonNegative(d.exp_rate, "device.exp_rate");
 }
 
 void CheckFabric(const Hardware& h, Checker& check) {

@@ -41,6 +41,10 @@ struct DeviceSpec {
   double hbm_bandwidth = 0.0;    ///< HBM bandwidth, bytes/s
   int64_t num_sms = 0;           ///< streaming multiprocessors (compute units on AMD)
   int64_t l2_bytes = 0;          ///< last-level on-chip cache shared by the SMs (L2), bytes
+  /// Exponentials per second of the special-function units (MUFU.EX2 on NVIDIA), the second
+  /// limit of fused attention besides the tensor cores: every attention score needs one in
+  /// the forward pass and one again in the backward (see attention_cost.h). 0: not modelled.
+  double exp_rate = 0.0;
 
   /// Peak of `precision` in FLOP/s (0 when unsupported).
   double PeakFlops(Precision precision) const {

@@ -23,7 +23,8 @@ constexpr int64_t kMaxBytes = int64_t{1} << 50;  // 1 PiB: far above any device
 constexpr int64_t kMaxCount = int64_t{1} << 20;  // SMs, GPUs per node or domain
 
 DeviceSpec ReadDevice(const JsonObject& o) {
-  o.RejectUnknownKeys({"name", "peak_flops", "hbm_bytes", "hbm_bandwidth", "num_sms", "l2_bytes"});
+  o.RejectUnknownKeys(
+      {"name", "peak_flops", "hbm_bytes", "hbm_bandwidth", "num_sms", "l2_bytes", "exp_rate"});
   DeviceSpec d;
   d.name = o.String("name");
   const JsonObject peaks = o.Object("peak_flops");
@@ -35,6 +36,7 @@ DeviceSpec ReadDevice(const JsonObject& o) {
   d.hbm_bandwidth = ReadNumber(o, "hbm_bandwidth", NumberRange::kPositive);
   d.num_sms = o.Int("num_sms", 1, kMaxCount);
   d.l2_bytes = o.Int("l2_bytes", 0, kMaxBytes);
+  d.exp_rate = ReadNumberOr(o, "exp_rate", NumberRange::kNonNegative, 0.0);
   return d;
 }
 
@@ -165,6 +167,7 @@ nlohmann::ordered_json HardwareToJson(const Hardware& h) {
   j["device"] = {{"name", d.name},           {"peak_flops", peaks},
                  {"hbm_bytes", d.hbm_bytes}, {"hbm_bandwidth", d.hbm_bandwidth},
                  {"num_sms", d.num_sms},     {"l2_bytes", d.l2_bytes}};
+  if (d.exp_rate > 0.0) j["device"]["exp_rate"] = d.exp_rate;
   j["node"] = {{"gpus_per_node", h.node.gpus_per_node}};
   j["scale_up"] = {{"technology", h.scale_up.technology},
                    {"bandwidth", h.scale_up.bandwidth},

@@ -22,6 +22,22 @@ constexpr double kGBps = 1e9;  // decimal GB/s, as vendors print bandwidths
 constexpr double kNvlinkStepLatency = 3.4e-6;  // NCCL hwLat[NVLINK][Ring][Simple]
 constexpr double kNetworkStepLatency = 14e-6;  // NCCL hwLat[NET][Ring][Simple]
 
+// Special-function exponentials per second (DeviceSpec::exp_rate). Hopper: the FlashAttention-3
+// paper's 3.9 TFLOPS of special functions (see H100Sxm).
+constexpr double kHopperExpRate = 3.9 * kTera;
+// Blackwell issues 16 MUFU.EX2 per SM per clock like Hopper and Ampere; Blackwell Ultra doubles
+// the special-function throughput (NVIDIA technical blog "Making Softmax More Efficient with
+// NVIDIA Blackwell Ultra", 2026).
+constexpr double kBlackwellExpPerSmClock = 16.0;
+constexpr double kBlackwellUltraExpPerSmClock = 32.0;
+// Blackwell's clock is not printed; a Blackwell SM does 8,192 dense BF16 tensor FLOPs per clock
+// (twice Hopper's 4,096), so the clock is the dense BF16 peak / (148 SMs x 8,192) (derived:
+// 1.86 GHz for B200's 2.25 PFLOP/s, 2.06 GHz for GB200's 2.5).
+constexpr double BlackwellExpRate(double peak_bf16, double per_sm_clock) {
+  constexpr double kBf16PerSmClock = 8192.0;
+  return per_sm_clock * peak_bf16 / kBf16PerSmClock;  // SMs x clock x per_sm_clock
+}
+
 // The parts every 8-GPU HGX-style preset shares.
 Hardware HgxBase(std::string name, std::string description) {
   Hardware h;
@@ -39,6 +55,9 @@ Hardware HgxBase(std::string name, std::string description) {
 // 80 GB HBM3 at 3.35 TB/s; NVLink 900 GB/s (bidirectional) -> 450 GB/s per direction (derived).
 // SMs and L2 from the Hopper architecture whitepaper (SXM5: 132 SMs, 50 MB L2).
 // DGX H100: eight 400 Gb/s ConnectX-7 compute ports, one per GPU -> 50 GB/s (derived).
+// Exponentials: "989 TFLOPS of FP16 matmul but only 3.9 TFLOPS of special functions"
+// (FlashAttention-3, Shah et al., arXiv:2407.08608, Sec. 3.2), i.e. 16 per SM per clock
+// (132 SMs x 1.83 GHz x 16 = 3.86e12). Every GH100 preset below shares it.
 Hardware H100Sxm() {
   Hardware h = HgxBase("h100-sxm", "NVIDIA H100 SXM5 80GB, HGX/DGX H100 (NVIDIA H100 datasheet)");
   h.device = {"NVIDIA H100 SXM5 80GB",
@@ -48,7 +67,8 @@ Hardware H100Sxm() {
               80 * kGiB,
               3350 * kGBps,
               132,
-              50 * kMiB};
+              50 * kMiB,
+              kHopperExpRate};
   h.scale_up.technology = "NVLink 4 via NVSwitch, 900 GB/s bidirectional";
   h.scale_up.bandwidth = 450 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -68,7 +88,8 @@ Hardware H200Sxm() {
               141 * kGiB,
               4800 * kGBps,
               132,
-              50 * kMiB};
+              50 * kMiB,
+              kHopperExpRate};
   h.scale_up.technology = "NVLink 4 via NVSwitch, 900 GB/s bidirectional";
   h.scale_up.bandwidth = 450 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -107,7 +128,8 @@ Hardware H800Sxm() {
               80 * kGiB,
               3350 * kGBps,
               132,
-              50 * kMiB};
+              50 * kMiB,
+              kHopperExpRate};
   h.scale_up.technology = "NVLink 4 via NVSwitch, 400 GB/s bidirectional";
   h.scale_up.bandwidth = 200 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -123,8 +145,15 @@ Hardware H800Sxm() {
 // Rolling"); NVIDIA does not print them.
 Hardware B200() {
   Hardware h = HgxBase("b200", "NVIDIA B200 (HGX/DGX B200, 8 GPUs per node; NVIDIA datasheets)");
-  h.device = {"NVIDIA B200 180GB", 2250 * kTera, 4500 * kTera, 1100 * kTera,
-              180 * kGiB,          8000 * kGBps, 148,          126 * kMiB};
+  h.device = {"NVIDIA B200 180GB",
+              2250 * kTera,
+              4500 * kTera,
+              1100 * kTera,
+              180 * kGiB,
+              8000 * kGBps,
+              148,
+              126 * kMiB,
+              BlackwellExpRate(2250 * kTera, kBlackwellExpPerSmClock)};
   h.scale_up.technology = "NVLink 5 via NVSwitch, 1.8 TB/s bidirectional";
   h.scale_up.bandwidth = 900 * kGBps;
   h.scale_out.technology = "InfiniBand NDR, one 400 Gb/s ConnectX-7 per GPU";
@@ -149,7 +178,8 @@ Hardware Gb200Nvl72() {
               186 * kGiB,
               8000 * kGBps,
               148,
-              126 * kMiB};
+              126 * kMiB,
+              BlackwellExpRate(2500 * kTera, kBlackwellExpPerSmClock)};
   h.node.gpus_per_node = 4;
   h.scale_up.technology = "NVLink 5 via NVLink Switch trays, 1.8 TB/s bidirectional, 72 GPUs";
   h.scale_up.bandwidth = 900 * kGBps;
@@ -186,6 +216,7 @@ Hardware B300() {
   h.device.name = "NVIDIA B300 288GB";
   h.device.peak_flops_tf32 = 1125 * kTera;
   h.device.hbm_bytes = 288 * kGiB;
+  h.device.exp_rate = BlackwellExpRate(2250 * kTera, kBlackwellUltraExpPerSmClock);
   h.scale_out = Connectx8Network();
   return h;
 }
@@ -205,6 +236,7 @@ Hardware Gb300Nvl72() {
       "NVIDIA GB300 NVL72 datasheet)";
   h.device.name = "NVIDIA GB300 (Blackwell Ultra GPU, NVL72)";
   h.device.hbm_bytes = 288 * kGiB;
+  h.device.exp_rate = BlackwellExpRate(2500 * kTera, kBlackwellUltraExpPerSmClock);
   h.scale_out = Connectx8Network();
   return h;
 }
@@ -212,7 +244,9 @@ Hardware Gb300Nvl72() {
 // NVIDIA A100 Tensor Core GPU datasheet (80GB SXM column, dense figures): BF16 312 TFLOP/s,
 // TF32 156 TFLOP/s, no FP8; 80 GB HBM2e at 2,039 GB/s; NVLink 3 600 GB/s bidirectional ->
 // 300 GB/s per direction (derived). Ampere whitepaper: 108 SMs, 40 MB L2. DGX A100: eight
-// 200 Gb/s HDR InfiniBand ports, one per GPU -> 25 GB/s (derived).
+// 200 Gb/s HDR InfiniBand ports, one per GPU -> 25 GB/s (derived). Exponentials: 16 per SM per
+// clock (CUDA C++ Programming Guide, arithmetic instruction throughput, compute capability 8.0)
+// x 108 SMs x 1.41 GHz boost clock (Ampere whitepaper) = 2.44e12 per second (derived).
 Hardware A100Sxm80() {
   Hardware h =
       HgxBase("a100-sxm-80gb", "NVIDIA A100 SXM4 80GB, HGX/DGX A100 (NVIDIA A100 datasheet)");
@@ -223,7 +257,8 @@ Hardware A100Sxm80() {
               80 * kGiB,
               2039 * kGBps,
               108,
-              40 * kMiB};
+              40 * kMiB,
+              16 * 108 * 1.41e9};
   h.scale_up.technology = "NVLink 3 via NVSwitch, 600 GB/s bidirectional";
   h.scale_up.bandwidth = 300 * kGBps;
   h.scale_out.technology = "InfiniBand HDR, one 200 Gb/s ConnectX-6 per GPU";
@@ -271,17 +306,18 @@ Hardware Mi300x() {
 
 // Efficiencies fitted to measured end-to-end training runs, not to kernels: `moeplan validate
 // --fit --vtrain ground_truth_single.csv` (calibration/end_to_end_fit.h) on 2026-11-24, over
-// the 177 published runs of sim/validation/published_runs.json and vTrain's 1,440 A100 steps.
-// The GEMM efficiency is fitted per GPU generation; the rest is shared. docs/validation.md
+// the 183 published runs of sim/validation/published_runs.json and vTrain's 1,440 A100 steps.
+// The GEMM efficiency is fitted per GPU generation; the rest is shared. Attention keeps the
+// kernel-measured defaults of hw::AttentionParams (not fitted). docs/validation.md
 // reports the fit's in-sample and cross-validated (by model) errors. A kernel profile
 // (`moeplan calibrate`) replaces these values for a device.
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.5905};
-constexpr GenerationFit kHopperFit{0.6469};
-constexpr GenerationFit kBlackwellFit{0.4701};
-constexpr GenerationFit kBlackwellUltraFit{0.5946};
+constexpr GenerationFit kAmpereFit{0.6883};
+constexpr GenerationFit kHopperFit{0.6813};
+constexpr GenerationFit kBlackwellFit{0.5129};
+constexpr GenerationFit kBlackwellUltraFit{0.6439};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
@@ -292,17 +328,15 @@ Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8240;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.8525;
   }
-  e.gemm.fp8_efficiency_scale = 0.9980;
-  const AttentionParams defaults;
-  e.attention.forward_efficiency = std::min(1.0, defaults.forward_efficiency * 0.8538);
-  e.attention.backward_efficiency = std::min(1.0, defaults.backward_efficiency * 0.8538);
-  e.host.per_kernel = 77.38e-6;
-  e.host.per_step = 19.52e-3;
-  e.collective.scale_up.max_efficiency = 0.6477;
-  e.collective.scale_out.max_efficiency = 0.9950;
-  e.collective.ep_overlap_cost = 0.1031;
+  e.gemm.fp8_efficiency_scale = 0.9988;
+  e.gemm.k_half = 510.6;
+  e.host.per_kernel = 77.77e-6;
+  e.host.per_step = 17.34e-3;
+  e.collective.scale_up.max_efficiency = 0.6000;
+  e.collective.scale_out.max_efficiency = 0.9966;
+  e.collective.ep_overlap_cost = 0.0393;
   return h;
 }
 

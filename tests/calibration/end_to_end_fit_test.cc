@@ -24,7 +24,7 @@ EndToEndParams Truth() {
   p.gemm_hopper = 0.62;
   p.gemm_blackwell = 0.47;
   p.grouped_ratio = 0.85;
-  p.attention_scale = 1.2;
+  p.gemm_k_half = 200.0;
   p.host_per_kernel = 30e-6;
   p.host_per_step = 0.01;
   p.scale_up_efficiency = 0.85;

@@ -2,8 +2,7 @@
 /// The twelve end-to-end parameters as the fit writes them: into hardware (Apply), into JSON
 /// (ToJson, whose layout `moeplan validate --fit` prints), and the hw::CalibrationRecord of a
 /// fit. Expected values are worked out by hand from the parameter definitions in
-/// calibration/end_to_end_fit.h and the efficiency defaults in hwmodel/efficiency.h
-/// (attention forward 0.60, backward 0.50).
+/// calibration/end_to_end_fit.h.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -22,7 +21,7 @@ EndToEndParams Sample() {
   p.gemm_blackwell_ultra = 0.58;
   p.grouped_ratio = 0.5;
   p.fp8_scale = 0.9;
-  p.attention_scale = 1.5;
+  p.gemm_k_half = 300.0;
   p.host_per_kernel = 30e-6;
   p.host_per_step = 0.01;
   p.scale_up_efficiency = 0.85;
@@ -37,16 +36,15 @@ TEST(EndToEndParamsTest, ApplySetsTheGenerationsGemmAndEveryGlobalParameter) {
   EXPECT_DOUBLE_EQ(e.gemm.compute_efficiency, 0.62);          // Hopper
   EXPECT_DOUBLE_EQ(e.gemm.grouped_compute_efficiency, 0.31);  // 0.62 x 0.5
   EXPECT_DOUBLE_EQ(e.gemm.fp8_efficiency_scale, 0.9);
-  EXPECT_DOUBLE_EQ(e.attention.forward_efficiency, 0.9);    // 0.60 x 1.5
-  EXPECT_DOUBLE_EQ(e.attention.backward_efficiency, 0.75);  // 0.50 x 1.5
+  EXPECT_DOUBLE_EQ(e.gemm.k_half, 300.0);
   EXPECT_DOUBLE_EQ(e.host.per_kernel, 30e-6);
   EXPECT_DOUBLE_EQ(e.host.per_step, 0.01);
   EXPECT_DOUBLE_EQ(e.collective.scale_up.max_efficiency, 0.85);
   EXPECT_DOUBLE_EQ(e.collective.scale_out.max_efficiency, 0.7);
   EXPECT_DOUBLE_EQ(e.collective.ep_overlap_cost, 0.4);
-  // Fields outside the twelve are the preset's.
+  // Fields outside the twelve are the preset's: attention is never fitted end to end.
   EXPECT_EQ(e.memory, h100.efficiency.memory);
-  EXPECT_EQ(e.gemm.k_half, h100.efficiency.gemm.k_half);
+  EXPECT_EQ(e.attention, h100.efficiency.attention);
 
   EXPECT_DOUBLE_EQ(
       Sample().Apply(hw::FindHardwarePreset("a100")->hardware).efficiency.gemm.compute_efficiency,
@@ -62,19 +60,15 @@ TEST(EndToEndParamsTest, ApplySetsTheGenerationsGemmAndEveryGlobalParameter) {
       0.58);
 }
 
-TEST(EndToEndParamsTest, ApplyCapsAttentionAndKeepsOtherGenerationsGemm) {
-  EndToEndParams p = Sample();
-  p.attention_scale = 1.6;  // forward 0.60 x 1.6 = 0.96; backward 0.80
+TEST(EndToEndParamsTest, ApplyKeepsOtherGenerationsGemmAndTheirAttention) {
+  const EndToEndParams p = Sample();
   hw::Hardware mi300 = hw::FindHardwarePreset("mi300x")->hardware;
   mi300.efficiency.gemm.compute_efficiency = 0.8;
-  mi300.efficiency.attention.forward_efficiency = 0.3;  // replaced: the scale multiplies defaults
+  mi300.efficiency.attention.forward_efficiency = 0.3;  // a file's own value survives
   const hw::EfficiencyParams e = p.Apply(mi300).efficiency;
   EXPECT_DOUBLE_EQ(e.gemm.compute_efficiency, 0.8);          // no fitted generation: kept
   EXPECT_DOUBLE_EQ(e.gemm.grouped_compute_efficiency, 0.4);  // 0.8 x 0.5
-  EXPECT_DOUBLE_EQ(e.attention.forward_efficiency, 0.96);
-  EXPECT_DOUBLE_EQ(e.attention.backward_efficiency, 0.8);
-  p.attention_scale = 2.0;  // 0.60 x 2 = 1.2: capped at 1
-  EXPECT_DOUBLE_EQ(p.Apply(mi300).efficiency.attention.forward_efficiency, 1.0);
+  EXPECT_DOUBLE_EQ(e.attention.forward_efficiency, 0.3);
 }
 
 TEST(EndToEndParamsTest, ToJsonLayout) {
@@ -82,7 +76,7 @@ TEST(EndToEndParamsTest, ToJsonLayout) {
       "gemm_compute_efficiency": {"ampere": 0.55, "hopper": 0.62, "blackwell": 0.47,
                                   "blackwell_ultra": 0.58},
       "grouped_over_dense_gemm_efficiency": 0.5, "fp8_efficiency_scale": 0.9,
-      "attention_efficiency_scale": 1.5, "host_per_kernel_s": 3e-05, "host_per_step_s": 0.01,
+      "gemm_k_half": 300.0, "host_per_kernel_s": 3e-05, "host_per_step_s": 0.01,
       "scale_up_max_efficiency": 0.85, "scale_out_max_efficiency": 0.7,
       "ep_overlap_cost": 0.4})");
   EXPECT_EQ(Sample().ToJson().dump(), expected.dump());  // same keys, values and order

@@ -144,6 +144,12 @@ TEST(HardwareJsonTest, OutOfRangeValuesNameFileAndPath) {
                 "(0, 1], got 1.5"));
   EXPECT_THAT(ErrorOf(FromText(OnH100(R"("scale_up": {"latency": -1e-6})"))),
               HasSubstr("field 'scale_up.latency': expected a number >= 0, got -1e-06"));
+  // The exponential rate may be 0 (not modelled: MI300X), never negative.
+  EXPECT_THAT(ErrorOf(FromText(OnH100(R"("device": {"exp_rate": -1})"))),
+              HasSubstr("calib.json: field 'device.exp_rate': expected a number >= 0, got -1"));
+  Result<Hardware> no_exp = FromText(OnH100(R"("device": {"exp_rate": 0})"));
+  ASSERT_TRUE(no_exp.ok()) << ErrorOf(no_exp);
+  EXPECT_EQ(no_exp->device.exp_rate, 0.0);
   // A share that may be zero (a perfect overlap) but not above one.
   EXPECT_THAT(
       ErrorOf(FromText(OnH100(R"("efficiency": {"collective": {"ep_overlap_cost": 1.2}})"))),

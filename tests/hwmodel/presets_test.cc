@@ -95,7 +95,8 @@ TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
     EXPECT_TRUE(preset.hardware.Validate().ok()) << preset.hardware.Validate().message();
     EXPECT_EQ(preset.name, preset.hardware.name);
     // The presets carry the end-to-end fit of docs/validation.md and say so; the fit touches
-    // only its twelve parameters, every other efficiency keeps its uncalibrated default.
+    // only its twelve parameters, every other efficiency keeps its default (attention included:
+    // it is not fitted end to end).
     EfficiencyParams e = preset.hardware.efficiency;
     EXPECT_NE(e.source.find("fitted to published end-to-end runs"), std::string::npos) << e.source;
     const EfficiencyParams defaults;
@@ -103,8 +104,7 @@ TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
     e.gemm.compute_efficiency = defaults.gemm.compute_efficiency;
     e.gemm.grouped_compute_efficiency = defaults.gemm.grouped_compute_efficiency;
     e.gemm.fp8_efficiency_scale = defaults.gemm.fp8_efficiency_scale;
-    e.attention.forward_efficiency = defaults.attention.forward_efficiency;
-    e.attention.backward_efficiency = defaults.attention.backward_efficiency;
+    e.gemm.k_half = defaults.gemm.k_half;
     e.host = defaults.host;
     e.collective.scale_up.max_efficiency = defaults.collective.scale_up.max_efficiency;
     e.collective.scale_out.max_efficiency = defaults.collective.scale_out.max_efficiency;
@@ -123,6 +123,31 @@ TEST(HardwarePresetsTest, EveryPresetIsValidAndLabelledWithItsFit) {
     EXPECT_GE(preset.hardware.device.l2_bytes, 32 << 20);
     EXPECT_LE(preset.hardware.device.l2_bytes, 126 << 20);
   }
+}
+
+// Tensor FLOPs per special-function exponential, the ratio that prices softmax in fused
+// attention (attention_cost.h): 16 exponentials per SM per clock against 2,048 (A100), 4,096
+// (H100) and 8,192 (B200) dense BF16 FLOPs per SM per clock; Blackwell Ultra doubles the
+// exponentials (NVIDIA, "Making Softmax More Efficient with NVIDIA Blackwell Ultra"). H100 is
+// the FlashAttention-3 paper's 989 / 3.9 = 253.7; MI300X is not modelled (0).
+TEST(HardwarePresetsTest, ExponentialRatesFollowTheSpecialFunctionUnits) {
+  auto ratio = [](const char* name) {
+    const DeviceSpec& d = FindHardwarePreset(name)->hardware.device;
+    return d.peak_flops_bf16 / d.exp_rate;
+  };
+  // A100: 312e12 / (16 x 108 x 1.41e9) = 128.06.
+  EXPECT_NEAR(ratio("a100"), 128.06, 0.01);
+  EXPECT_NEAR(ratio("a800"), 128.06, 0.01);
+  for (const char* hopper : {"h100", "h100-96gb", "h200", "h800"}) {
+    EXPECT_NEAR(ratio(hopper), 989.4 / 3.9, 1e-9) << hopper;
+  }
+  EXPECT_NEAR(ratio("b200"), 512.0, 1e-9);
+  EXPECT_NEAR(ratio("gb200"), 512.0, 1e-9);
+  EXPECT_NEAR(ratio("b300"), 256.0, 1e-9);
+  EXPECT_NEAR(ratio("gb300"), 256.0, 1e-9);
+  // GB200: 16 x 2.5e15 / 8,192 = 4.8828e12 exponentials per second.
+  EXPECT_NEAR(FindHardwarePreset("gb200")->hardware.device.exp_rate, 4.8828125e12, 1e3);
+  EXPECT_EQ(FindHardwarePreset("mi300x")->hardware.device.exp_rate, 0.0);
 }
 
 TEST(HardwarePresetsTest, FindsNamesAndAliasesCaseInsensitively) {
