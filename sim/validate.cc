@@ -765,9 +765,10 @@ std::string ValidationMarkdown(const ValidationReport& report) {
   md +=
       "**These are in-sample errors.** The hardware presets' efficiencies were fitted to these "
       "same runs by `moeplan validate --fit` (12 global parameters: GEMM efficiency per GPU "
-      "generation, grouped-GEMM ratio, FP8 scale, attention scale, host time per kernel and per "
-      "step, two link efficiencies, the cost of overlapped EP all-to-all; "
-      "calibration/end_to_end_fit.h); nothing is tuned per row. "
+      "generation, grouped-GEMM ratio, FP8 scale, GEMM per-tile cost k_half, host time per "
+      "kernel and per step, two link efficiencies, the cost of overlapped EP all-to-all; "
+      "calibration/end_to_end_fit.h; attention keeps its kernel-measured defaults); nothing is "
+      "tuned per row. "
       "The held-out errors of that fit (cross-validated by model) are in the section 'End-to-end "
       "fit' below and are the honest estimate for unseen runs. Predictions are sim/'s "
       "analytic step estimate. Error = (predicted - measured) / measured, in the row's own "
