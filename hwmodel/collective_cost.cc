@@ -57,11 +57,22 @@ void AddGroupPhases(CollectiveCost& cost, Collective collective, double bytes, i
       AddRingPhase(cost, Tier::kOut, domains, 1, shard, hardware);
       return;
     case Collective::kAllToAll: {
+      // All peers are posted in one NCCL group, so the NVLink and the network transfers proceed
+      // at once: each tier is a flat pairwise exchange and the slower one sets the time.
       const double per_peer = bytes / static_cast<double>(size);
-      AddPhase(cost, Tier::kUp, per_domain - 1, static_cast<double>(per_domain - 1) * per_peer,
-               bytes, hardware);
-      AddPhase(cost, Tier::kOut, size - per_domain,
+      CollectiveCost up, out;
+      AddPhase(up, Tier::kUp, per_domain - 1, static_cast<double>(per_domain - 1) * per_peer, bytes,
+               hardware);
+      AddPhase(out, Tier::kOut, size - per_domain,
                static_cast<double>(size - per_domain) * per_peer, bytes, hardware);
+      const CollectiveCost& slower =
+          up.latency_time + up.transfer_time >= out.latency_time + out.transfer_time ? up : out;
+      cost.latency_time += slower.latency_time;
+      cost.transfer_time += slower.transfer_time;
+      cost.scale_up_bytes += up.scale_up_bytes;
+      cost.scale_up_steps += up.scale_up_steps;
+      cost.scale_out_bytes += out.scale_out_bytes;
+      cost.scale_out_steps += out.scale_out_steps;
       return;
     }
     case Collective::kSendRecv:

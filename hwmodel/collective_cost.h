@@ -19,14 +19,16 @@
 ///
 /// Placement says which tier(s) a group of n = r * m GPUs uses: kScaleUp (all n in one scale-up
 /// domain: r = n, m = 1), kScaleOut (each in a different domain: r = 1, m = n), kHierarchical
-/// (r per domain, m domains; 1 < r < n). Hierarchical collectives run a phase per tier in
-/// sequence, each a flat collective as above with its own alpha, bandwidth and eff:
+/// (r per domain, m domains; 1 < r < n). Hierarchical collectives run a phase per tier, each a
+/// flat collective as above with its own alpha, bandwidth and eff; the phases of the reductions
+/// and gathers run in sequence (each needs the previous one's result):
 ///
 ///   all-reduce      reduce-scatter(S) in domain, all-reduce(S/r) across, all-gather(S) in domain
 ///   all-gather      all-gather(S/r) across, then all-gather(S) in domain
 ///   reduce-scatter  reduce-scatter(S) in domain, then reduce-scatter(S/r) across
-///   all-to-all      (r-1)*S/n to domain peers in r-1 steps, (n-r)*S/n to remote peers in n-r
-///                   steps
+///   all-to-all      (r-1)*S/n to domain peers in r-1 steps and (n-r)*S/n to remote peers in
+///                   n-r steps, concurrently (one NCCL group posts every peer): the slower tier
+///                   sets the time, max(alpha_up (r-1) + ..., alpha_out (n-r) + ...)
 ///   send/recv       over scale-up for kScaleUp, else over scale-out
 ///
 /// which reduces to the flat formulas when r = n or r = 1. The call overhead is paid once.

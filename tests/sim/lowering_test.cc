@@ -88,6 +88,44 @@ TEST(LoweringTest, OverlappedAllToAllStillCostsItsOverlapShare) {
   EXPECT_NEAR(a2a(0.6).time, perfect.time, 1e-15);  // the transfer itself is unchanged
 }
 
+// The first op of that name and phase in any block.
+const OpRecord& FindOpByName(const std::vector<OpRecord>& ops, const std::string& name,
+                             Phase phase) {
+  const auto it = std::find_if(ops.begin(), ops.end(), [&](const OpRecord& op) {
+    return op.name == name && op.phase == phase;
+  });
+  EXPECT_NE(it, ops.end()) << name;
+  return *it;
+}
+
+TEST(LoweringTest, TensorParallelOverlapLeavesOneChunkExposed) {
+  // --tp-comm-overlap pipelines a collective and its GEMM in tp chunks, so the pipeline takes
+  // max(comm, gemm) + min(comm, gemm) / tp: exposed = comm - (tp - 1) / tp x min(comm, gemm).
+  // TinyDense, tp = 2 on the toy fabric: the output projection's reduce-scatter against the
+  // projection's forward GEMM, and without overlap the whole collective.
+  // The toy fabric's collective outlasts the GEMM; a near-free fabric (no latency or call
+  // overhead, 10 PB/s) makes the GEMM the longer one.
+  hw::Hardware fast = hw::testing::ToyHardware();
+  fast.scale_up.bandwidth = 1e16;
+  fast.scale_up.latency = 0.0;
+  fast.efficiency.collective.call_overhead = 0.0;
+  SimOptions overlap;
+  overlap.tp_comm_overlap = true;
+  int comm_longer = 0;
+  for (const hw::Hardware& h : {hw::testing::ToyHardware(), fast}) {
+    const Lowered plain = Lower(testing::TinyDense(), MakeLayout(2, 1, 1, 1, 0), h, 2);
+    const Lowered hidden = Lower(testing::TinyDense(), MakeLayout(2, 1, 1, 1, 0), h, 2, overlap);
+    const OpRecord& rs = FindOpByName(hidden.ops, "out_proj_output", Phase::kForward);
+    const double gemm = FindOpByName(hidden.ops, "out_proj", Phase::kForward).time;
+    ASSERT_GT(rs.time, 0.0);
+    comm_longer += rs.time > gemm ? 1 : 0;
+    EXPECT_NEAR(rs.exposed, rs.time - 0.5 * std::min(rs.time, gemm), 1e-15);
+    EXPECT_NEAR(FindOpByName(plain.ops, "out_proj_output", Phase::kForward).exposed, rs.time,
+                1e-15);
+  }
+  EXPECT_EQ(comm_longer, 1);  // one case of each
+}
+
 TEST(LoweringTest, DeepEpCrossesTheNetworkOncePerDestinationDomain) {
   // Toy fabric with 4-GPU domains: ep = 8 spans 2 domains of 4. Per GPU: 512 tokens x 2 copies
   // of 512-byte rows.
@@ -96,8 +134,9 @@ TEST(LoweringTest, DeepEpCrossesTheNetworkOncePerDestinationDomain) {
   hardware.node.gpus_per_node = 4;
   const double row = 256 * 2;
   // alltoall, hierarchical (r = 4): 1/8 of the 524,288-byte buffer to each peer; 3 peers over
-  // NVLink (3 us + 196,608 B / 100 GB/s), 4 over the NIC (40 us + 262,144 B / 10 GB/s), 5 us call.
-  const double alltoall = 5e-6 + 3e-6 + 196608.0 / 100e9 + 40e-6 + 262144.0 / 10e9;
+  // NVLink (3 us + 196,608 B / 100 GB/s) while 4 go over the NIC (40 us + 262,144 B / 10 GB/s),
+  // the slower of the two; 5 us call.
+  const double alltoall = 5e-6 + std::max(3e-6 + 196608.0 / 100e9, 40e-6 + 262144.0 / 10e9);
   const Lowered plain = Lower(TinyMoe(), MakeLayout(1, 1, 8, 1, 0), hardware, 8);
   EXPECT_NEAR(FindOp(plain.ops, "moe", "dispatch+combine_a2a", Phase::kForward).time, 2 * alltoall,
               1e-12);
