@@ -21,6 +21,10 @@ constexpr std::string_view kStateNames[] = {"mixed", "bf16", "fp32"};
 constexpr std::string_view kOffloadNames[] = {"attn_norm", "qkv_linear", "core_attn", "attn_proj",
                                               "mlp_norm",  "expert_fc1", "moe_act"};
 static_assert(std::size(kOffloadNames) == kNumOffloadModules);
+// Megatron's --cuda-graph-scope names, in GraphScope order (tests check against ToString).
+constexpr std::string_view kGraphScopeNames[] = {"attn", "mlp", "moe", "moe_router",
+                                                 "moe_preprocess"};
+static_assert(std::size(kGraphScopeNames) == kNumGraphScopes);
 constexpr std::string_view kLossNames[] = {
     "auto", "megatron", "megatron-legacy", "te", "torch-fp32", "torch-loss-parallel", "torch-bf16"};
 
@@ -110,6 +114,15 @@ const std::array kFrameworkOptions = {
          "Layers run as captured CUDA graphs (Megatron --cuda-graph-impl): no pass is bound by "
          "per-kernel host launch time",
          &SimOptions::cuda_graphs),
+    FrameworkOption{.key = "cuda_graph_scope",
+                    .flag = "--cuda-graph-scope",
+                    .help = "Only these modules of each layer run as captured CUDA graphs "
+                            "(Megatron --cuda-graph-impl transformer_engine --cuda-graph-scope), "
+                            "joined by '+': attn, mlp, moe, moe_router, moe_preprocess; their "
+                            "kernels no longer pace the host",
+                    .type = Type::kNameSet,
+                    .names = kGraphScopeNames,
+                    .set_field = &SimOptions::cuda_graph_scope},
     Name("state_precision", "--states",
          "Storage of parameters, gradients and Adam moments: mixed (Megatron: BF16 weights, FP32 "
          "gradients, master weights and moments), bf16 (the module cast to BF16) or fp32 (FP32 "
@@ -309,6 +322,12 @@ std::optional<OptionContradiction> FindContradiction(const SimOptions& options) 
     return OptionContradiction{"loss", "vocab_parallel_loss",
                                "\"torch-loss-parallel\" runs on vocabulary-sharded logits",
                                "use torch-fp32 or torch-bf16"};
+  }
+  // Whole-layer graphs already cover every module a scope could name.
+  if (options.cuda_graphs && options.cuda_graph_scope != 0) {
+    return OptionContradiction{"cuda_graphs", "cuda_graph_scope",
+                               "true captures whole layers, a scope only some modules",
+                               "set one of the two"};
   }
   return std::nullopt;
 }

@@ -77,8 +77,9 @@ struct OptionContradiction {
   std::string why;  ///< e.g. "\"torch-loss-parallel\" runs on vocabulary-sharded logits"
   std::string fix;  ///< what to choose instead, e.g. "use torch-fp32 or torch-bf16"
 };
-/// The first contradiction among `options`; nullopt when they are consistent. Today one:
-/// the torch-loss-parallel loss with replicated (not vocab-parallel) logits.
+/// The first contradiction among `options`; nullopt when they are consistent. Today two: the
+/// torch-loss-parallel loss with replicated (not vocab-parallel) logits, and whole-layer CUDA
+/// graphs together with a graph scope.
 std::optional<OptionContradiction> FindContradiction(const SimOptions& options);
 
 /// Every table entry's value in `options`, by key, in table order.

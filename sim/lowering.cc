@@ -126,6 +126,22 @@ std::optional<StatePrecision> StatePrecisionFromString(std::string_view name) {
   return internal::EnumFromName(name, kAll);
 }
 
+const char* ToString(GraphScope scope) {
+  switch (scope) {
+    case GraphScope::kAttn:
+      return "attn";
+    case GraphScope::kMlp:
+      return "mlp";
+    case GraphScope::kMoe:
+      return "moe";
+    case GraphScope::kMoeRouter:
+      return "moe_router";
+    case GraphScope::kMoePreprocess:
+      return "moe_preprocess";
+  }
+  return "attn";
+}
+
 const char* ToString(OffloadModule module) {
   switch (module) {
     case OffloadModule::kAttnNorm:

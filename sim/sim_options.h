@@ -75,6 +75,25 @@ constexpr OffloadModules OffloadBit(OffloadModule m) {
 /// expert_fc1, moe_act.
 const char* ToString(OffloadModule module);
 
+/// A module Megatron-Core captures as a CUDA graph when graphs cover only part of each layer
+/// (--cuda-graph-impl transformer_engine --cuda-graph-scope ...), the rest launched eagerly.
+/// What each covers, in the lowering's terms:
+enum class GraphScope : uint8_t {
+  kAttn,           ///< "attn": the attention block, input norm to residual add (TP comms too)
+  kMlp,            ///< "mlp": a dense layer's FFN block, norm to residual add
+  kMoe,            ///< "moe": a MoE layer's whole FFN block (token-dropping / padded routing)
+  kMoeRouter,      ///< "moe_router": the pre-FFN norm, the router GEMM and its top-k
+  kMoePreprocess,  ///< "moe_preprocess": the dispatcher's preprocess, the local token permute
+};
+inline constexpr int kNumGraphScopes = 5;
+/// A set of GraphScope bits.
+using GraphScopes = uint8_t;
+constexpr GraphScopes GraphScopeBit(GraphScope scope) {
+  return static_cast<GraphScopes>(1u << static_cast<unsigned>(scope));
+}
+/// Megatron's names, in enum order: attn, mlp, moe, moe_router, moe_preprocess.
+const char* ToString(GraphScope scope);
+
 /// How the framework computes the cross entropy over the logits, which sets the loss's memory:
 /// the bytes per logit it keeps for the backward and the peak it adds while it runs, read from
 /// each implementation's code (sim/internal/blocks_moe.cc derives every number). Up to 16 bytes
@@ -147,6 +166,11 @@ struct SimOptions {
   /// pass instead of each kernel, so no pass is bound by kernels x host.per_kernel. The fixed
   /// per-step host time (host.per_step) still applies. Off by default, as in Megatron.
   bool cuda_graphs = false;
+  /// Only these modules of each layer run as captured CUDA graphs (GraphScope bits; Megatron
+  /// --cuda-graph-scope with the Transformer Engine implementation): each captured module is
+  /// one launch per pass, its kernels no longer count towards kernels x host.per_kernel, and
+  /// everything else is launched kernel by kernel. Empty by default; contradicts cuda_graphs.
+  GraphScopes cuda_graph_scope = 0;
   /// Storage of parameters, gradients and optimizer states (see StatePrecision).
   StatePrecision state_precision = StatePrecision::kMixed;
   /// FSDP gradient accumulation without a reduce-scatter per micro-batch (PyTorch FSDP2's

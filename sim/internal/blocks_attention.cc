@@ -281,6 +281,7 @@ void RowOutputComm(Emitter& e, const char* name, const LinearTimes& linear, doub
 void EmitAttention(Emitter& e, laws::LayerAttention kind) {
   const LowerContext& c = e.ctx();
   const laws::AttentionSpec& a = c.arch->attention;
+  const Emitter::GraphRegion graph(e, GraphScope::kAttn);
   {
     const Emitter::OffloadScope attn_norm(e, OffloadModule::kAttnNorm);
     e.Save(Saved::kLayerInput, kActivationBytes * D(c.tokens_sp) * D(c.hidden));
@@ -342,6 +343,7 @@ void EmitFfn(Emitter& e, const laws::FfnSpec& ffn, int64_t copies, OpClass op_cl
 
 void EmitDenseFfn(Emitter& e) {
   const LowerContext& c = e.ctx();
+  const Emitter::GraphRegion graph(e, GraphScope::kMlp);
   {
     const Emitter::OffloadScope mlp_norm(e, OffloadModule::kMlpNorm);
     e.Save(Saved::kInternal, kActivationBytes * D(c.tokens_sp) * D(c.hidden));  // norm input

@@ -138,6 +138,10 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
   const int64_t h = c.hidden, rows = c.tokens_sp;
   const int64_t ep = c.layout->ep, etp = c.layout->etp;
   const double row_bytes = kActivationBytes * D(h);
+  const Emitter::GraphRegion moe_graph(e, GraphScope::kMoe);
+  // Megatron's moe_router graph runs from the pre-FFN norm through the top-k.
+  std::optional<Emitter::GraphRegion> router_graph;
+  router_graph.emplace(e, GraphScope::kMoeRouter);
   {
     const Emitter::OffloadScope mlp_norm(e, OffloadModule::kMlpNorm);
     e.Save(Saved::kInternal, row_bytes * D(rows));  // norm input
@@ -162,13 +166,19 @@ double EmitMoe(Emitter& e, const ExpertLoad& load) {
   e.Memory("router_topk", OpClass::kRouter, Phase::kBackwardInput, MemoryKernel::kRouter,
            12.0 * scores);
   e.Save(Saved::kInternal, 4.0 * scores);  // FP32 routing probabilities
+  router_graph.reset();
 
   const double routed = D(rows) * D(moe.top_k);  // token copies this GPU sends
   const double mean_per_expert = routed * D(ep) * D(etp) / D(moe.num_experts);
   const double factor = BusiestRankTokens(c, load, mean_per_expert);
   const double received = routed * factor;    // rows after the dispatch all-to-all
   const double gathered = received * D(etp);  // rows after the expert-TP all-gather
-  PermuteKernel(e, "permute", row_bytes * (D(rows) + routed));
+  {
+    // The dispatcher's preprocess: routing metadata and the local permutation, whose shapes
+    // are fixed (rows x K copies), so Megatron can capture them; the all-to-all is not.
+    const Emitter::GraphRegion preprocess_graph(e, GraphScope::kMoePreprocess);
+    PermuteKernel(e, "permute", row_bytes * (D(rows) + routed));
+  }
 
   const double shared_start_f = e.Elapsed(Phase::kForward);
   const double shared_start_b =

@@ -48,6 +48,7 @@ void Emitter::AddToPhase(Phase phase, double seconds) {
 }
 
 void Emitter::CountKernels(Phase phase, int64_t count) {
+  if (captured_) return;  // replayed by its region's graph launch
   const double n = static_cast<double>(count);
   kernels_[Index(phase)] += n;
   if (phase == Phase::kForward && recomputable_) {
@@ -228,7 +229,8 @@ void Emitter::ApplyHostFloor() {
   for (size_t mode = 0; mode < kNumRecomputeModes; ++mode) {
     const double gpu = backward_gpu + cost_.recompute[mode];
     const double host = (backward_kernels + recompute_kernels_[mode]) * per_kernel;
-    cost_.recompute[mode] = std::max(gpu, host) - floored_backward;
+    // Clamped: with no recompute work the two sides differ only by rounding.
+    cost_.recompute[mode] = std::max(0.0, std::max(gpu, host) - floored_backward);
   }
 }
 

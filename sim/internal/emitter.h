@@ -102,6 +102,26 @@ class Emitter {
     Emitter& e_;
     RecomputeModules saved_;
   };
+  /// Marks the operations emitted while it lives as part of graph scope `scope`: when the
+  /// options capture that scope (SimOptions::cuda_graph_scope) and no enclosing region is
+  /// captured already, the region costs one launch per pass (forward, backward, and the
+  /// recomputed forward) and its own kernels none.
+  class GraphRegion {
+   public:
+    GraphRegion(Emitter& e, GraphScope scope) : e_(e), saved_(e.captured_) {
+      if (e.captured_ || (e.ctx_.options->cuda_graph_scope & GraphScopeBit(scope)) == 0) return;
+      e.CountKernels(Phase::kForward, 1);
+      e.CountKernels(Phase::kBackwardInput, 1);
+      e.captured_ = true;
+    }
+    ~GraphRegion() { e_.captured_ = saved_; }
+    GraphRegion(const GraphRegion&) = delete;
+    GraphRegion& operator=(const GraphRegion&) = delete;
+
+   private:
+    Emitter& e_;
+    bool saved_;
+  };
   /// Tags what is saved while it lives as part of `module` (Megatron's --offload-modules): when
   /// the options offload it, a decoder layer's saved bytes there go to host memory.
   class OffloadScope {
@@ -180,6 +200,7 @@ class Emitter {
   RecomputeModules module_ = 0;        ///< modules the current operation belongs to
   bool in_selected_ = false;           ///< module_ meets the layout's modules
   bool offloading_ = false;            ///< inside a module the options offload
+  bool captured_ = false;              ///< inside a GraphRegion the options capture
   std::array<double, 4> offloaded_{};  ///< saved bytes sent to the host, by Saved kind
   double offloaded_selected_ = 0.0;    ///< of those, bytes selective recomputation also drops
 };

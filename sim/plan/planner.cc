@@ -342,6 +342,16 @@ std::string ExportMegatronArgs(const PlanResult& p) {
   }
   arg(fmt::format("--vocab-size {}", a.vocab_size));
   if (p.framework.cuda_graphs) arg("--cuda-graph-impl transformer_engine");
+  if (p.framework.cuda_graph_scope != 0) {
+    std::string scopes;
+    for (int i = 0; i < sim::kNumGraphScopes; ++i) {
+      const auto scope = static_cast<sim::GraphScope>(i);
+      if ((p.framework.cuda_graph_scope & sim::GraphScopeBit(scope)) != 0) {
+        scopes += fmt::format(" {}", sim::ToString(scope));
+      }
+    }
+    arg(fmt::format("--cuda-graph-impl transformer_engine --cuda-graph-scope{}", scopes));
+  }
   if (p.best.has_layout) {
     arg(fmt::format("--tensor-model-parallel-size {}", l.tp));
     if (l.SequenceParallel()) arg("--sequence-parallel");

@@ -87,6 +87,7 @@ TEST(FrameworkOptionTableTest, DefaultsAsDocumented) {
   EXPECT_EQ(json["capacity_factor"], 0.0);
   EXPECT_EQ(json["offload_activation_layers"], 0);
   EXPECT_EQ(json["offload_modules"], nlohmann::json::array());
+  EXPECT_EQ(json["cuda_graph_scope"], nlohmann::json::array());
 }
 
 // Each entry alone set to a non-default value: reading it changes that key and no other.
@@ -147,6 +148,20 @@ TEST(FrameworkOptionTableTest, OffloadModulesAreMegatronsNames) {
   EXPECT_THAT(bad.error().message, HasSubstr("unknown name \"fc1\"; expected \"attn_norm\""));
 }
 
+// The graph scopes are Megatron's (--cuda-graph-scope choices), one per GraphScope, in order.
+TEST(FrameworkOptionTableTest, GraphScopesAreMegatronsNames) {
+  const FrameworkOption* option = FindFrameworkOption("cuda_graph_scope");
+  ASSERT_NE(option, nullptr);
+  ASSERT_EQ(option->names.size(), static_cast<size_t>(kNumGraphScopes));
+  for (int i = 0; i < kNumGraphScopes; ++i) {
+    EXPECT_EQ(option->names[static_cast<size_t>(i)], ToString(static_cast<GraphScope>(i)));
+  }
+  Result<uint8_t> bits = ParseNameSet(*option, "attn+moe_router+moe_preprocess");
+  ASSERT_TRUE(bits.ok());
+  EXPECT_EQ(*bits, GraphScopeBit(GraphScope::kAttn) | GraphScopeBit(GraphScope::kMoeRouter) |
+                       GraphScopeBit(GraphScope::kMoePreprocess));
+}
+
 TEST(FrameworkOptionTableTest, NullAndAbsentKeepTheDefaults) {
   Result<SimOptions> read = FrameworkOptionsFromJson(
       nlohmann::json{{"dispatcher", nullptr}, {"cuda_graphs", nullptr}}, "f.json", "p");
@@ -193,6 +208,9 @@ TEST(FrameworkOptionTableTest, BadValuesNameFileKeyAndExpectation) {
               HasSubstr("runs[3].sim_options.offload_modules[1]: expected \"attn_norm\", "
                         "\"qkv_linear\", \"core_attn\", \"attn_proj\", \"mlp_norm\", "
                         "\"expert_fc1\" or \"moe_act\", got \"fc2\""));
+  EXPECT_THAT(error({{"cuda_graphs", true}, {"cuda_graph_scope", {"attn"}}}),
+              HasSubstr("runs[3].sim_options.cuda_graphs: true captures whole layers, a scope "
+                        "only some modules; it contradicts \"cuda_graph_scope\""));
   EXPECT_THAT(error(nlohmann::json::array()), HasSubstr("expected an object"));
 }
 

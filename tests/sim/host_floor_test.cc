@@ -116,6 +116,38 @@ TEST(HostFloorTest, CudaGraphsLiftTheFloorButKeepThePerStepHostTime) {
   EXPECT_NEAR(with.step_time - without.step_time, 0.25, 1e-9);
 }
 
+TEST(HostFloorTest, ScopedGraphsLaunchOncePerCapturedModule) {
+  // Megatron's partial CUDA graphs (--cuda-graph-scope): a captured module is one graph launch
+  // per pass and its kernels cost the host nothing. TinyDense's layer is an attention block
+  // (the records before "ffn_norm") and an FFN block. With both captured, each pass is two
+  // launches, 2 s on the 1 s-per-kernel host.
+  const Lowered fast = Lower(IdealHardware(), Recompute::kNone);
+  SimOptions both;
+  both.cuda_graph_scope = GraphScopeBit(GraphScope::kAttn) | GraphScopeBit(GraphScope::kMlp);
+  const BlockCost whole = Lower(SlowHost(1.0, 0.0), Recompute::kNone, both).lowered.layers[0];
+  EXPECT_NEAR(whole.forward, 2.0, 1e-3);
+  EXPECT_NEAR(whole.backward_input + whole.backward_weight, 2.0, 1e-3);
+  // Attention alone: the forward keeps the FFN block's kernels plus the attention graph's one.
+  int64_t attention_forward = 0;
+  for (const OpRecord& op : fast.ops) {
+    if (op.block != "dense") continue;
+    if (op.name == "ffn_norm") break;
+    if (op.phase == Phase::kForward) ++attention_forward;
+  }
+  ASSERT_GT(attention_forward, 3);
+  SimOptions attention;
+  attention.cuda_graph_scope = GraphScopeBit(GraphScope::kAttn);
+  const BlockCost partial =
+      Lower(SlowHost(1.0, 0.0), Recompute::kNone, attention).lowered.layers[0];
+  EXPECT_NEAR(partial.forward,
+              static_cast<double>(CountOps(fast.ops, "dense", true) - attention_forward + 1), 1e-3);
+  // MoE scopes do not touch a dense layer.
+  SimOptions router;
+  router.cuda_graph_scope = GraphScopeBit(GraphScope::kMoeRouter);
+  EXPECT_NEAR(Lower(SlowHost(1.0, 0.0), Recompute::kNone, router).lowered.layers[0].forward,
+              static_cast<double>(CountOps(fast.ops, "dense", true)), 1e-3);
+}
+
 TEST(HostFloorTest, PerStepHostTimeAddsOnceToTheStep) {
   const Lowered base = Lower(IdealHardware(), Recompute::kNone);
   const hw::Fleet slow_fleet = FleetOf(SlowHost(0.0, 0.25), 1);

@@ -157,6 +157,12 @@ TEST(ExportTest, MegatronArgsCarryTheFrameworkOptions) {
   plan.framework.cuda_graphs = true;
   EXPECT_NE(ExportMegatronArgs(plan).find("--cuda-graph-impl transformer_engine\n"),
             std::string::npos);
+  plan.framework.cuda_graphs = false;
+  plan.framework.cuda_graph_scope =
+      sim::GraphScopeBit(sim::GraphScope::kAttn) | sim::GraphScopeBit(sim::GraphScope::kMoeRouter);
+  EXPECT_NE(ExportMegatronArgs(plan).find(
+                "--cuda-graph-impl transformer_engine --cuda-graph-scope attn moe_router\n"),
+            std::string::npos);
   // HybridEP is the flex dispatcher's other backend (Megatron-Core's flag, as in the ModelZoo
   // DeepSeek-V3 GB200 script: --moe-flex-dispatcher-backend hybridep).
   plan.framework.dispatcher = sim::Dispatcher::kHybridEp;
