@@ -314,10 +314,10 @@ Hardware Mi300x() {
 struct GenerationFit {
   double gemm = 0.0;  ///< 0: no measured runs of this generation, keep the default
 };
-constexpr GenerationFit kAmpereFit{0.6884};
+constexpr GenerationFit kAmpereFit{0.6880};
 constexpr GenerationFit kHopperFit{0.6475};
-constexpr GenerationFit kBlackwellFit{0.5363};
-constexpr GenerationFit kBlackwellUltraFit{0.6800};
+constexpr GenerationFit kBlackwellFit{0.5362};
+constexpr GenerationFit kBlackwellUltraFit{0.6801};
 constexpr GenerationFit kNoFit{0.0};
 
 Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
@@ -328,15 +328,15 @@ Hardware WithFittedEfficiency(Hardware h, GenerationFit fit) {
                               "(uncalibrated default: no measured runs of this GPU)";
   if (fit.gemm > 0.0) {
     e.gemm.compute_efficiency = fit.gemm;
-    e.gemm.grouped_compute_efficiency = fit.gemm * 0.9209;
+    e.gemm.grouped_compute_efficiency = fit.gemm * 0.9211;
   }
-  e.gemm.fp8_efficiency_scale = 0.9187;
+  e.gemm.fp8_efficiency_scale = 0.9188;
   e.gemm.k_half = 510.7;
-  e.host.per_kernel = 77.07e-6;
-  e.host.per_step = 17.72e-3;
-  e.collective.scale_up.max_efficiency = 0.4912;
+  e.host.per_kernel = 77.17e-6;
+  e.host.per_step = 17.59e-3;
+  e.collective.scale_up.max_efficiency = 0.4909;
   e.collective.scale_out.max_efficiency = 0.8808;
-  e.collective.ep_overlap_cost = 0.1135;
+  e.collective.ep_overlap_cost = 0.1137;
   return h;
 }
 
