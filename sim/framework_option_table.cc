@@ -75,6 +75,17 @@ constexpr FrameworkOption Name(std::string_view key, std::string_view flag, std:
           .set_name = set};
 }
 
+constexpr FrameworkOption NameSet(std::string_view key, std::string_view flag,
+                                  std::string_view help, std::span<const std::string_view> names,
+                                  uint8_t SimOptions::*field) {
+  return {.key = key,
+          .flag = flag,
+          .help = help,
+          .type = Type::kNameSet,
+          .names = names,
+          .set_field = field};
+}
+
 // The order is --help's. Help texts say what the switch models and which framework flag it is.
 const std::array kFrameworkOptions = {
     FrameworkOption{.key = "capacity_factor",
@@ -114,15 +125,11 @@ const std::array kFrameworkOptions = {
          "Layers run as captured CUDA graphs (Megatron --cuda-graph-impl): no pass is bound by "
          "per-kernel host launch time",
          &SimOptions::cuda_graphs),
-    FrameworkOption{.key = "cuda_graph_scope",
-                    .flag = "--cuda-graph-scope",
-                    .help = "Only these modules of each layer run as captured CUDA graphs "
-                            "(Megatron --cuda-graph-impl transformer_engine --cuda-graph-scope), "
-                            "joined by '+': attn, mlp, moe, moe_router, moe_preprocess; their "
-                            "kernels no longer pace the host",
-                    .type = Type::kNameSet,
-                    .names = kGraphScopeNames,
-                    .set_field = &SimOptions::cuda_graph_scope},
+    NameSet("cuda_graph_scope", "--cuda-graph-scope",
+            "Only these modules of each layer run as captured CUDA graphs (Megatron "
+            "--cuda-graph-impl transformer_engine --cuda-graph-scope), joined by '+': attn, mlp, "
+            "moe, moe_router, moe_preprocess; their kernels no longer pace the host",
+            kGraphScopeNames, &SimOptions::cuda_graph_scope),
     Name("state_precision", "--states",
          "Storage of parameters, gradients and Adam moments: mixed (Megatron: BF16 weights, FP32 "
          "gradients, master weights and moments), bf16 (the module cast to BF16) or fp32 (FP32 "
@@ -180,15 +187,12 @@ const std::array kFrameworkOptions = {
                     .integer_field = &SimOptions::offload_activation_layers,
                     .min = 0.0,
                     .max = 1048576.0},
-    FrameworkOption{.key = "offload_modules",
-                    .flag = "--offload-modules",
-                    .help = "Modules whose saved tensors go to host memory in every decoder layer "
-                            "(Megatron --fine-grained-activation-offloading --offload-modules), "
-                            "joined by '+': attn_norm, qkv_linear, core_attn, attn_proj, mlp_norm, "
-                            "expert_fc1, moe_act (transfers assumed hidden)",
-                    .type = Type::kNameSet,
-                    .names = kOffloadNames,
-                    .set_field = &SimOptions::offload_modules},
+    NameSet("offload_modules", "--offload-modules",
+            "Modules whose saved tensors go to host memory in every decoder layer (Megatron "
+            "--fine-grained-activation-offloading --offload-modules), joined by '+': attn_norm, "
+            "qkv_linear, core_attn, attn_proj, mlp_norm, expert_fc1, moe_act (transfers assumed "
+            "hidden)",
+            kOffloadNames, &SimOptions::offload_modules),
     Flag("account_for_embedding_in_pipeline_split", "--account-for-embedding-in-pipeline-split",
          "The embedding counts as one decoder layer in the pipeline split (Megatron flag of the "
          "same name; default: layers that divide over pp x vpp split evenly, else the "

@@ -17,16 +17,10 @@ int64_t NormParams(const laws::MoeArch& arch, int64_t width) {
   return arch.norm.type == laws::NormType::kLayerNorm ? 2 * width : width;
 }
 
-// What --tp-comm-overlap hides of a TP collective next to a GEMM of `gemm` seconds. Transformer
-// Engine's userbuffers split both into tp chunks and pipeline them (chunk i computes while chunk
-// i + 1 moves; Wang et al., "Overlap Communication with Dependent Computation via Decomposition
-// in Large Deep Learning Models", ASPLOS 2023), so one chunk of the shorter of the two stays
-// exposed: the pipeline takes max(comm, gemm) + min(comm, gemm) / tp, which hides
-// (tp - 1) / tp x min(comm, gemm) of the collective.
-double ChunkedOverlapHide(const LowerContext& c, Collective collective, double bytes, double gemm) {
-  const double comm = hw::CollectiveTime(collective, bytes, c.tp_group, *c.hardware);
-  const double chunks = D(c.tp);
-  return (chunks - 1.0) / chunks * std::min(comm, gemm);
+// --tp-comm-overlap (Transformer Engine userbuffers) pipelines a TP collective with its GEMM in
+// tp chunks (Emitter::Comm); without it a collective runs alone.
+int64_t OverlapChunks(const LowerContext& c) {
+  return c.options->tp_comm_overlap ? c.tp : 1;
 }
 
 }  // namespace
@@ -241,10 +235,8 @@ void ColumnInputComm(Emitter& e, const char* name, const LinearTimes& linear, do
   if (c.tp <= 1) return;
   const bool overlap = c.options->tp_comm_overlap;
   if (c.sp) {
-    const double hide =
-        overlap ? ChunkedOverlapHide(c, Collective::kAllGather, bytes, linear.forward) : 0.0;
     e.Comm(name, CommKind::kTensorParallel, Phase::kForward, Collective::kAllGather, bytes,
-           c.tp_group, hide);
+           c.tp_group, overlap ? linear.forward : 0.0, 1, OverlapChunks(c));
     // Megatron's own backward overlap (no userbuffers): the input all-gather for the weight
     // gradient runs asynchronously during the data-gradient GEMM, and the data gradient's
     // reduce-scatter during the weight-gradient GEMM, each hidden whole.
@@ -263,18 +255,13 @@ void RowOutputComm(Emitter& e, const char* name, const LinearTimes& linear, doub
   if (c.tp <= 1) return;
   const bool overlap = c.options->tp_comm_overlap;
   if (c.sp) {
-    e.Comm(
-        name, CommKind::kTensorParallel, Phase::kForward, Collective::kReduceScatter, bytes,
-        c.tp_group,
-        overlap ? ChunkedOverlapHide(c, Collective::kReduceScatter, bytes, linear.forward) : 0.0);
+    e.Comm(name, CommKind::kTensorParallel, Phase::kForward, Collective::kReduceScatter, bytes,
+           c.tp_group, overlap ? linear.forward : 0.0, 1, OverlapChunks(c));
     e.Comm(name, CommKind::kTensorParallel, Phase::kBackwardInput, Collective::kAllGather, bytes,
-           c.tp_group,
-           overlap ? ChunkedOverlapHide(c, Collective::kAllGather, bytes, linear.backward_input)
-                   : 0.0);
+           c.tp_group, overlap ? linear.backward_input : 0.0, 1, OverlapChunks(c));
   } else {
     e.Comm(name, CommKind::kTensorParallel, Phase::kForward, Collective::kAllReduce, bytes,
-           c.tp_group,
-           overlap ? ChunkedOverlapHide(c, Collective::kAllReduce, bytes, linear.forward) : 0.0);
+           c.tp_group, overlap ? linear.forward : 0.0, 1, OverlapChunks(c));
   }
 }
 

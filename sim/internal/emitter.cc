@@ -178,9 +178,14 @@ double Emitter::Memory(const char* name, OpClass op_class, Phase phase, hw::Memo
 }
 
 double Emitter::Comm(const char* name, CommKind kind, Phase phase, hw::Collective collective,
-                     double bytes, const hw::CollectiveGroup& group, double hide, int count) {
+                     double bytes, const hw::CollectiveGroup& group, double hide, int count,
+                     int64_t chunks) {
   if (collective != hw::Collective::kSendRecv && group.size <= 1) return 0.0;
   const double one = hw::CollectiveTime(collective, bytes, group, hardware());
+  if (chunks > 1) {
+    const double n = static_cast<double>(chunks);
+    hide = (n - 1.0) / n * std::min(one * static_cast<double>(count), hide);
+  }
   if (ops_ == nullptr) return CommSeconds(name, kind, phase, one, bytes, "", hide, count);
   const std::string what = fmt::format("{} over {} ({})", hw::ToString(collective), group.size,
                                        hw::ToString(group.placement));

@@ -79,9 +79,15 @@ class Emitter {
   /// One memory-bound kernel moving `bytes`.
   double Memory(const char* name, OpClass op_class, Phase phase, hw::MemoryKernel kind,
                 double bytes);
-  /// `count` collectives of `bytes` each; up to `hide` seconds of it overlap compute.
+  /// `count` collectives of `bytes` each; up to `hide` seconds of it overlap compute. With
+  /// `chunks` > 1 the collective is pipelined with a `hide`-second GEMM in that many chunks
+  /// (Transformer Engine userbuffers; Wang et al., "Overlap Communication with Dependent
+  /// Computation via Decomposition in Large Deep Learning Models", ASPLOS 2023: chunk i computes
+  /// while chunk i + 1 moves): the pair takes max(comm, gemm) + min(comm, gemm) / chunks, so
+  /// only (chunks - 1) / chunks x min(comm, gemm) of the collective is hidden.
   double Comm(const char* name, CommKind kind, Phase phase, hw::Collective collective, double bytes,
-              const hw::CollectiveGroup& group, double hide = 0.0, int count = 1);
+              const hw::CollectiveGroup& group, double hide = 0.0, int count = 1,
+              int64_t chunks = 1);
   /// `count` transfers of `seconds` each (costed by the caller), `bytes` each, described by
   /// `what` in the op table; up to `hide` seconds of them overlap compute.
   double CommSeconds(const char* name, CommKind kind, Phase phase, double seconds, double bytes,
